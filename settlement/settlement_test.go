@@ -146,8 +146,8 @@ func TestCompute(t *testing.T) {
 			lines: []string{"0.00", "0.00", "500.00", "0.00", "500.00"}, nr: "-300.00", carryIn: "0.00", out: "0.00",
 		},
 		{
-			name:  "top-up uses the rounded lines",
-			in:    settlement.Input{Currency: "EUR", Terms: terms(), Totals: []tollgate.Totals{totals("EUR", 3, "3000.05", "0", "0")}},
+			name: "top-up uses the rounded lines",
+			in:   settlement.Input{Currency: "EUR", Terms: terms(), Totals: []tollgate.Totals{totals("EUR", 3, "3000.05", "0", "0")}},
 			// 300.005 -> 300.01; fees 0.03; top-up 500 - 300.04
 			lines: []string{"300.01", "0.03", "199.96", "0.00", "500.00"}, nr: "3000.05", carryIn: "0.00", out: "0.00", rsRate: "0.10",
 		},
@@ -162,14 +162,14 @@ func TestCompute(t *testing.T) {
 			lines: []string{"900.00", "0.00", "0.00", "0.00", "900.00"}, nr: "9000.00", carryIn: "0.00", out: "0.00", rsRate: "0.10",
 		},
 		{
-			name:  "JPY rounds to whole yen, half away from zero",
-			in:    settlement.Input{Currency: "JPY", Terms: jpy, Totals: []tollgate.Totals{totals("JPY", 3, "12345", "0", "0")}},
+			name: "JPY rounds to whole yen, half away from zero",
+			in:   settlement.Input{Currency: "JPY", Terms: jpy, Totals: []tollgate.Totals{totals("JPY", 3, "12345", "0", "0")}},
 			// 1234.5 -> 1235; 3 x 0.5 = 1.5 -> 2
 			lines: []string{"1235", "2", "0", "0", "1237"}, nr: "12345", carryIn: "0", out: "0", rsRate: "0.1",
 		},
 		{
-			name:  "KWD rounds to three decimals",
-			in:    settlement.Input{Currency: "KWD", Terms: kwd, Totals: []tollgate.Totals{totals("KWD", 1, "10.005", "0", "0")}},
+			name: "KWD rounds to three decimals",
+			in:   settlement.Input{Currency: "KWD", Terms: kwd, Totals: []tollgate.Totals{totals("KWD", 1, "10.005", "0", "0")}},
 			// 1.0005 -> 1.001; 0.0005 -> 0.001
 			lines: []string{"1.001", "0.001", "0.000", "0.000", "1.002"}, nr: "10.005", carryIn: "0.000", out: "0.000", rsRate: "0.1",
 		},
