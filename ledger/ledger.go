@@ -13,8 +13,10 @@
 package ledger
 
 import (
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -153,7 +155,19 @@ const (
 	maxPartyIDLen = 200
 )
 
+// validText refuses what PostgreSQL text cannot store, so it is reported as
+// bad input rather than as a database failure.
+func validText(field, s string) error {
+	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return tollgate.Errorf(tollgate.CodeInvalid, "%s is not valid UTF-8 text without NUL bytes", field)
+	}
+	return nil
+}
+
 func validateKey(k AccountKey) error {
+	if err := validText("account party ID", k.PartyID); err != nil {
+		return err
+	}
 	if k.PartyID == "" || len(k.PartyID) > maxPartyIDLen {
 		return tollgate.Errorf(tollgate.CodeInvalid, "account party ID must be 1 to %d bytes", maxPartyIDLen)
 	}
@@ -177,6 +191,11 @@ func validate(in EntryInput) error {
 	}
 	if len(in.Description) > maxDescLen {
 		return tollgate.Errorf(tollgate.CodeInvalid, "description is longer than %d bytes", maxDescLen)
+	}
+	for _, f := range []struct{ name, s string }{{"idempotency key", in.IdempotencyKey}, {"cycle ID", in.CycleID}, {"description", in.Description}} {
+		if err := validText(f.name, f.s); err != nil {
+			return err
+		}
 	}
 	if len(in.Postings) < 2 {
 		return tollgate.Errorf(tollgate.CodeInvalid, "entry %q has %d postings; at least 2 are required", in.IdempotencyKey, len(in.Postings))

@@ -106,6 +106,9 @@ func TestPostValidation(t *testing.T) {
 			in.Postings[0].Amount = -(ledger.MaxAmount + 1)
 			in.Postings[1].Amount = ledger.MaxAmount + 1
 		}), tollgate.CodeInvalid, "out of range"},
+		{"NUL in description", with(func(in *ledger.EntryInput) { in.Description = "a\x00b" }), tollgate.CodeInvalid, "UTF-8"},
+		{"invalid UTF-8 key", with(func(in *ledger.EntryInput) { in.IdempotencyKey = "k\xff" }), tollgate.CodeInvalid, "UTF-8"},
+		{"invalid UTF-8 party", with(func(in *ledger.EntryInput) { in.Postings[0].Account.PartyID = "\xfe" }), tollgate.CodeInvalid, "UTF-8"},
 		{"description too long", with(func(in *ledger.EntryInput) { in.Description = strings.Repeat("d", 1001) }), tollgate.CodeInvalid, "description"},
 		{"too many postings", with(func(in *ledger.EntryInput) {
 			in.Postings = nil
@@ -180,10 +183,14 @@ func TestIdempotency(t *testing.T) {
 	require.Equal(t, int64(12_34), balanceOf(t, l, provEUR))
 
 	for name, in := range map[string]ledger.EntryInput{
-		"amount":      transfer("pay-1", opEUR, provEUR, 12_35),
-		"account":     transfer("pay-1", opEUR, clrEUR, 12_34),
-		"description": func() ledger.EntryInput { in := transfer("pay-1", opEUR, provEUR, 12_34); in.Description = "other"; return in }(),
-		"cycle":       func() ledger.EntryInput { in := transfer("pay-1", opEUR, provEUR, 12_34); in.CycleID = "c9"; return in }(),
+		"amount":  transfer("pay-1", opEUR, provEUR, 12_35),
+		"account": transfer("pay-1", opEUR, clrEUR, 12_34),
+		"description": func() ledger.EntryInput {
+			in := transfer("pay-1", opEUR, provEUR, 12_34)
+			in.Description = "other"
+			return in
+		}(),
+		"cycle": func() ledger.EntryInput { in := transfer("pay-1", opEUR, provEUR, 12_34); in.CycleID = "c9"; return in }(),
 	} {
 		_, err := l.Post(ctx, in)
 		require.Equal(t, tollgate.CodeConflict, tollgate.ErrorCode(err), name)

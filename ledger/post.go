@@ -57,10 +57,9 @@ func (l *Ledger) PostBatch(ctx context.Context, ins []EntryInput) ([]Entry, erro
 	if err != nil {
 		return nil, err
 	}
-	// A concurrent writer of the same idempotency key, or (never expected,
-	// since locks are taken in a stable order) a deadlock, aborts the
+	// A concurrent writer of the same idempotency key aborts the
 	// transaction; running it again is safe because it starts by looking the
-	// keys up.
+	// keys up, and then finds the other writer's entry.
 	for attempt := 1; ; attempt++ {
 		out, err := l.postOnce(ctx, ins, ids)
 		if errors.Is(err, errRetry) && attempt < 5 {
@@ -234,8 +233,10 @@ func (l *Ledger) classify(ctx context.Context, err error, todo []*pending) error
 	switch {
 	case pg.Code == "23505" && pg.ConstraintName == "ledger_entries_idempotency_key_key":
 		return errRetry
-	case pg.Code == "40P01" || pg.Code == "40001":
-		return errRetry
+	case pg.Code == "40P01":
+		// Locks are taken in a stable order, so this is a bug; it is
+		// surfaced rather than retried so tests catch it.
+		return tollgate.Wrap(tollgate.CodeUnavailable, err, "posting deadlocked")
 	case pg.Code == "23505" && pg.ConstraintName == "ledger_entries_reversed_once":
 		for _, p := range todo {
 			if p.in.reverses != 0 {
