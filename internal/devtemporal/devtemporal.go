@@ -97,7 +97,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	logger := slogLogger{l: opts.Logger}
 	host := func(p int) static.Hosts { return static.SingleLocalHost("127.0.0.1:" + strconv.Itoa(p)) }
 	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 500,
 		// The dev stack and tests run many short cycles; keep namespace
 		// cache and visibility fresh so the UI and tests see them at once.
@@ -175,11 +175,7 @@ func serverConfig(opts Options, ports []int) (*config.Config, error) {
 			}
 		}
 	}
-	if opts.DatabaseFile == "" {
-		if err := sqliteschema.SetupSchema(sqlConf); err != nil {
-			return nil, fmt.Errorf("temporal sqlite schema: %w", err)
-		}
-	}
+	// In memory mode the SQLite plugin creates the schema itself.
 	ns, err := sqliteschema.NewNamespaceConfig("active", opts.Namespace, false, nil)
 	if err != nil {
 		return nil, err
@@ -205,7 +201,7 @@ func serverConfig(opts Options, ports []int) (*config.Config, error) {
 				InitialFailoverVersion: 1,
 				RPCAddress:             fmt.Sprintf("127.0.0.1:%d", opts.FrontendPort),
 				HTTPAddress:            fmt.Sprintf("127.0.0.1:%d", ports[0]),
-				ClusterID:              "tollgate-dev",
+				ClusterID:              "6d1f6f8e-5a43-4c8e-9d55-7f0c2b6a1e01", // fixed: the SQLite file remembers it
 			},
 		},
 	}
@@ -319,7 +315,12 @@ func (s slogLogger) DPanic(msg string, tags ...tag.Tag) {
 func (s slogLogger) Panic(msg string, tags ...tag.Tag) { s.log(slog.LevelError, msg, tags) }
 func (s slogLogger) Fatal(msg string, tags ...tag.Tag) { s.log(slog.LevelError, msg, tags) }
 
+// log forwards errors always, and everything else only when the caller's
+// logger is at debug level: the server is chatty about normal shutdowns.
 func (s slogLogger) log(level slog.Level, msg string, tags []tag.Tag) {
+	if level < slog.LevelError && !s.l.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
 	if !s.l.Enabled(context.Background(), level) {
 		return
 	}

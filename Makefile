@@ -1,0 +1,34 @@
+# Tollgate. `make dev` runs the whole stack; `make test` runs every test.
+GO      ?= go
+BIN     := bin
+GOTEST_FLAGS ?= -count=1 -timeout 30m
+
+.PHONY: dev build test test-short bench vet fmt clean
+
+dev: $(BIN)/tollgate-dev  ## run the all-in-one dev stack (Ctrl-C stops it)
+	./$(BIN)/tollgate-dev
+
+build:  ## build the production and dev binaries
+	$(GO) build -o $(BIN)/tollgate ./cmd/tollgate
+	$(GO) build -o $(BIN)/tollgate-dev ./cmd/tollgate-dev
+
+$(BIN)/tollgate-dev: FORCE
+	$(GO) build -o $@ ./cmd/tollgate-dev
+
+$(BIN)/testpg: FORCE
+	$(GO) build -o $@ ./internal/cmd/testpg
+
+test: $(BIN)/testpg  ## every test, against a private PostgreSQL started for this run
+	$(GO) vet ./...
+	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) ./...
+
+bench: $(BIN)/testpg  ## benchmarks (ledger posting; more to come)
+	./$(BIN)/testpg -- $(GO) test -run '^$$' -bench . -benchtime 2000x ./ledger/...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf $(BIN)
+
+FORCE:

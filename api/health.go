@@ -1,0 +1,30 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"go.temporal.io/sdk/client"
+
+	"github.com/tollgate/tollgate"
+)
+
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz answers 200 only when PostgreSQL and the Temporal frontend answer;
+// otherwise 503 naming what is down.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
+	defer cancel()
+	if err := s.Pool.Ping(ctx); err != nil {
+		return tollgate.Errorf(tollgate.CodeUnavailable, "PostgreSQL unreachable: %v", err)
+	}
+	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return tollgate.Errorf(tollgate.CodeUnavailable, "Temporal frontend unreachable: %v", err)
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "postgres": "ok", "temporal": "ok"})
+}

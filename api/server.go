@@ -1,0 +1,98 @@
+// Package api is Tollgate's HTTP API (Echo): handlers, authentication,
+// role checks and problem+json errors. Handlers are thin: decode, call the
+// store/ledger/Temporal, encode.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"go.temporal.io/sdk/client"
+)
+
+// Deps are the API's collaborators, built once in cmd/.
+type Deps struct {
+	Pool     *pgxpool.Pool
+	Temporal client.Client
+	Logger   *slog.Logger
+	Clock    func() time.Time
+	// BodyLimit caps request bodies (default 16 MiB: 10,000 transactions).
+	BodyLimit string
+}
+
+// Server holds the handlers' dependencies and the route rules.
+type Server struct {
+	Deps
+	echo  *echo.Echo
+	rules map[routeKey]Role
+	auth  *authenticator
+}
+
+type routeKey struct{ Method, Path string }
+
+// New builds the Echo instance with every route registered.
+func New(d Deps) *Server {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	if d.BodyLimit == "" {
+		d.BodyLimit = "16M"
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Logger)
+	s := &Server{Deps: d, echo: e, rules: map[routeKey]Role{}, auth: newAuthenticator(d.Pool, d.Clock)}
+	e.Use(
+		middleware.RequestID(),
+		recoverer(d.Logger),
+		requestLog(d.Logger),
+		middleware.BodyLimit(d.BodyLimit),
+		securityHeaders,
+	)
+	s.routes()
+	return s
+}
+
+// Handler is the http.Handler to serve.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Rules lists every registered route with the minimum role it needs.
+func (s *Server) Rules() map[routeKey]Role { return s.rules }
+
+// HTTPServer wraps the handler with timeouts suitable for a money API:
+// bounded header/body reads so slow clients cannot pin connections.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+// route registers a handler with the minimum role allowed to call it.
+// RolePublic routes need no credentials.
+func (s *Server) route(method, path string, min Role, h echo.HandlerFunc) {
+	s.rules[routeKey{method, path}] = min
+	if min == RolePublic {
+		s.echo.Add(method, path, h)
+		return
+	}
+	s.echo.Add(method, path, h, s.auth.require(min))
+}
+
+func (s *Server) routes() {
+	s.route(http.MethodGet, "/healthz", RolePublic, s.healthz)
+	s.route(http.MethodGet, "/readyz", RolePublic, s.readyz)
+	s.route(http.MethodPost, "/v1/diagnostics/roundtrip", RoleOperator, s.roundTrip)
+}
