@@ -57,11 +57,12 @@ func (l *Ledger) PostBatch(ctx context.Context, ins []EntryInput) ([]Entry, erro
 	if err != nil {
 		return nil, err
 	}
-	// A concurrent writer of the same idempotency key aborts the
-	// transaction; running it again is safe because it starts by looking the
-	// keys up, and then finds the other writer's entry.
+	// The first attempt assumes the keys are new, which is the common case,
+	// and saves a round trip. If a key exists, or a concurrent writer of the
+	// same key wins, the unique index aborts the transaction; the next
+	// attempt looks the keys up first and replays or refuses them.
 	for attempt := 1; ; attempt++ {
-		out, err := l.postOnce(ctx, ins, ids)
+		out, err := l.postOnce(ctx, ins, ids, attempt > 1)
 		if errors.Is(err, errRetry) && attempt < 5 {
 			continue
 		}
@@ -82,14 +83,17 @@ type pending struct {
 	id       int64
 }
 
-func (l *Ledger) postOnce(ctx context.Context, ins []EntryInput, ids map[AccountKey]int64) ([]Entry, error) {
-	keys := make([]string, 0, len(ins))
-	for _, in := range ins {
-		keys = append(keys, in.IdempotencyKey)
-	}
-	existing, err := l.entriesByKey(ctx, keys)
-	if err != nil {
-		return nil, err
+func (l *Ledger) postOnce(ctx context.Context, ins []EntryInput, ids map[AccountKey]int64, lookup bool) ([]Entry, error) {
+	existing := map[string]Entry{}
+	if lookup {
+		keys := make([]string, 0, len(ins))
+		for _, in := range ins {
+			keys = append(keys, in.IdempotencyKey)
+		}
+		var err error
+		if existing, err = l.entriesByKey(ctx, keys); err != nil {
+			return nil, err
+		}
 	}
 	for _, in := range ins {
 		if e, ok := existing[in.IdempotencyKey]; ok && !sameContent(e, in) {
@@ -121,7 +125,7 @@ func (l *Ledger) postOnce(ctx context.Context, ins []EntryInput, ids map[Account
 	}
 
 	if len(todo) > 0 {
-		if err := l.write(ctx, todo, deltas, now); err != nil {
+		if err := l.write(ctx, todo, deltas, now, lookup); err != nil {
 			return nil, err
 		}
 	}
@@ -166,7 +170,7 @@ WHERE id = $1`
 // only locks writers of a hot account wait on, so they are held for as short
 // a time as possible, and the stable order means no two writers can wait on
 // each other in a cycle. The chain head is locked later still, at commit.
-func (l *Ledger) write(ctx context.Context, todo []*pending, deltas map[int64]int64, now time.Time) error {
+func (l *Ledger) write(ctx context.Context, todo []*pending, deltas map[int64]int64, now time.Time, lookedUp bool) error {
 	accts := make([]int64, 0, len(deltas))
 	for id, d := range deltas {
 		if d != 0 {
@@ -211,11 +215,13 @@ func (l *Ledger) write(ctx context.Context, todo []*pending, deltas map[int64]in
 		}
 		return br.Close()
 	})
-	return l.classify(ctx, err, todo)
+	return l.classify(ctx, err, todo, lookedUp)
 }
 
 // classify turns database errors from a write into application errors.
-func (l *Ledger) classify(ctx context.Context, err error, todo []*pending) error {
+// lookedUp says whether the idempotency keys were checked first; if not, a
+// unique violation may just mean the entry is a replay.
+func (l *Ledger) classify(ctx context.Context, err error, todo []*pending, lookedUp bool) error {
 	if err == nil {
 		return nil
 	}
@@ -237,6 +243,8 @@ func (l *Ledger) classify(ctx context.Context, err error, todo []*pending) error
 		// Locks are taken in a stable order, so this is a bug; it is
 		// surfaced rather than retried so tests catch it.
 		return tollgate.Wrap(tollgate.CodeUnavailable, err, "posting deadlocked")
+	case pg.Code == "23505" && pg.ConstraintName == "ledger_entries_reversed_once" && !lookedUp:
+		return errRetry
 	case pg.Code == "23505" && pg.ConstraintName == "ledger_entries_reversed_once":
 		for _, p := range todo {
 			if p.in.reverses != 0 {
