@@ -1,0 +1,257 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/activities"
+)
+
+var _ activities.CycleStore = (*Store)(nil)
+var _ activities.CycleRecorder = (*Store)(nil)
+var _ activities.PartyStore = (*Store)(nil)
+
+// CloseCycle claims every unclaimed, unsettled slot of the contract before
+// the period end for the cycle, advances the contract's closed_through, and
+// takes the contract's carry. It locks the contract row FOR UPDATE, which
+// waits for in-flight ingest batches of the contract (they hold FOR SHARE)
+// and makes later batches see the new closed_through, so no row is lost
+// between periods. Idempotent: a retry returns the stored snapshot.
+func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (activities.CycleSnapshot, error) {
+	if !req.PeriodEnd.Equal(req.PeriodEnd.Truncate(time.Minute)) {
+		return activities.CycleSnapshot{}, tollgate.Errorf(tollgate.CodeInvalid, "period_end %s must be on a whole minute", req.PeriodEnd.Format(time.RFC3339Nano))
+	}
+	var snap activities.CycleSnapshot
+	err := retryBusy(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var raw []byte
+			err := tx.QueryRow(ctx, `SELECT snapshot FROM cycles WHERE id = $1 AND snapshot IS NOT NULL`, req.CycleID).Scan(&raw)
+			if err == nil {
+				return json.Unmarshal(raw, &snap)
+			} else if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			c, err := s.lockContract(ctx, tx, req.ContractID, req.PeriodEnd)
+			if err != nil {
+				return err
+			}
+			rows, err := tx.Query(ctx, `WITH claimed AS (
+					UPDATE bucket_totals SET cycle_id = $2
+					WHERE contract_id = $1 AND cycle_id IS NULL AND NOT settled AND slot < $3
+					RETURNING currency, tx_count, charges, charge_sum, payout_sum, adjustment_sum, late_count)
+				SELECT `+totalsCols+`, sum(late_count)::bigint FROM claimed GROUP BY currency ORDER BY currency`,
+				req.ContractID, req.CycleID, req.PeriodEnd)
+			if err != nil {
+				return err
+			}
+			snap = activities.CycleSnapshot{CycleID: req.CycleID, ContractID: c.ID, OperatorID: c.OperatorID,
+				ProviderID: c.ProviderID, Currency: c.Currency, Terms: c.Terms, Approval: c.Approval, Payout: c.Payout,
+				CarryIn: c.Carry, PeriodEnd: req.PeriodEnd.UTC(), ClosedAt: s.now().UTC(), Totals: []tollgate.Totals{}}
+			for rows.Next() {
+				var t tollgate.Totals
+				var cur, cs, ps, as string
+				var late int64
+				if err := rows.Scan(&cur, &t.Count, &t.Charges, &cs, &ps, &as, &late); err != nil {
+					rows.Close()
+					return err
+				}
+				t.Currency = tollgate.Currency(cur)
+				t.ChargeSum, _ = decimal.NewFromString(cs)
+				t.PayoutSum, _ = decimal.NewFromString(ps)
+				t.AdjustmentSum, _ = decimal.NewFromString(as)
+				snap.Totals = append(snap.Totals, t)
+				snap.Transactions += t.Count
+				snap.Late += late
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE contracts SET closed_through = greatest(closed_through, $2), carry = 0 WHERE id = $1`,
+				req.ContractID, req.PeriodEnd); err != nil {
+				return err
+			}
+			raw, _ = json.Marshal(snap)
+			_, err = tx.Exec(ctx, `INSERT INTO cycles (id, contract_id, period_end, status, snapshot, carry_in, carry_state)
+				VALUES ($1, $2, $3, 'collecting', $4, $5, 'held')
+				ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot, carry_in = EXCLUDED.carry_in, carry_state = 'held'`,
+				req.CycleID, req.ContractID, req.PeriodEnd, raw, c.Carry)
+			return err
+		})
+	})
+	return snap, dbErr(err)
+}
+
+// lockContract locks the contract for a close and reads it with the terms
+// effective at the period end.
+func (s *Store) lockContract(ctx context.Context, tx pgx.Tx, id string, periodEnd time.Time) (ContractView, error) {
+	var closed time.Time
+	var status string
+	err := tx.QueryRow(ctx, `SELECT closed_through, status FROM contracts WHERE id = $1 FOR UPDATE`, id).Scan(&closed, &status)
+	if err != nil {
+		return ContractView{}, notFound(err, "contract %q not found", id)
+	}
+	if status != "active" {
+		return ContractView{}, tollgate.Errorf(tollgate.CodeConflict, "contract %q is %s", id, status)
+	}
+	if periodEnd.Before(closed) {
+		return ContractView{}, tollgate.Errorf(tollgate.CodeConflict,
+			"contract %q is already closed through %s; a new cycle must end later", id, closed.Format(time.RFC3339))
+	}
+	return s.contractAt(ctx, tx, id, periodEnd.Add(-time.Nanosecond))
+}
+
+// ReleaseCycle hands a cycle's slots back (they are settled by the next
+// cycle) and returns the carry it took. Idempotent.
+func (s *Store) ReleaseCycle(ctx context.Context, cycleID string) error {
+	return dbErr(retryBusy(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var contractID, state, carryIn string
+			err := tx.QueryRow(ctx, `SELECT contract_id, carry_state, carry_in::text FROM cycles WHERE id = $1 FOR UPDATE`, cycleID).
+				Scan(&contractID, &state, &carryIn)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil // never closed: nothing to release
+			} else if err != nil {
+				return err
+			}
+			if state == "settled" {
+				return tollgate.Errorf(tollgate.CodeConflict, "cycle %q is settled and cannot be released", cycleID)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE bucket_totals SET cycle_id = NULL WHERE cycle_id = $1 AND NOT settled`, cycleID); err != nil {
+				return err
+			}
+			if state == "held" {
+				if _, err := tx.Exec(ctx, `UPDATE contracts SET carry = carry + $2::numeric WHERE id = $1`, contractID, carryIn); err != nil {
+					return err
+				}
+				_, err = tx.Exec(ctx, `UPDATE cycles SET carry_state = 'returned' WHERE id = $1`, cycleID)
+			}
+			return err
+		})
+	}))
+}
+
+// CompleteCycle marks the cycle's transactions settled and records its
+// carry_out for the next cycle. Idempotent.
+func (s *Store) CompleteCycle(ctx context.Context, cycleID string, carryOut string) error {
+	co, err := decimal.NewFromString(carryOut)
+	if err != nil || co.IsPositive() {
+		return tollgate.Errorf(tollgate.CodeInvalid, "carry_out %q must be a decimal <= 0", carryOut)
+	}
+	return dbErr(retryBusy(ctx, func() error {
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			var contractID, state string
+			err := tx.QueryRow(ctx, `SELECT contract_id, carry_state FROM cycles WHERE id = $1 FOR UPDATE`, cycleID).Scan(&contractID, &state)
+			if err != nil {
+				return notFound(err, "cycle %q not found", cycleID)
+			}
+			if state == "settled" {
+				return nil
+			}
+			if _, err := tx.Exec(ctx, `UPDATE bucket_totals SET settled = true WHERE cycle_id = $1`, cycleID); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE contracts SET carry = carry + $2::numeric WHERE id = $1`, contractID, co.String()); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `UPDATE cycles SET carry_state = 'settled' WHERE id = $1`, cycleID)
+			return err
+		})
+	}))
+}
+
+// RecordCycle upserts the cycle read model.
+func (s *Store) RecordCycle(ctx context.Context, rec activities.CycleRecord) error {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return tollgate.Wrap(tollgate.CodeInvalid, err, "cycle record")
+	}
+	var total *int64
+	if rec.Statement != nil {
+		if m, err := rec.Statement.TotalMinorUnits(); err == nil {
+			total = &m
+		}
+	}
+	_, err = s.pool.Exec(ctx, `INSERT INTO cycles (id, contract_id, period_end, status, initiated_by, record, total_minor, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,now())
+		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, initiated_by = EXCLUDED.initiated_by,
+			record = EXCLUDED.record, total_minor = COALESCE(EXCLUDED.total_minor, cycles.total_minor), updated_at = now()`,
+		rec.CycleID, rec.ContractID, rec.PeriodEnd, rec.Status, rec.InitiatedBy, raw, total)
+	return dbErr(err)
+}
+
+// CycleRow is a cycle as the API lists it.
+type CycleRow struct {
+	ID         string                    `json:"id"`
+	ContractID string                    `json:"contract_id"`
+	PeriodEnd  time.Time                 `json:"period_end"`
+	Status     string                    `json:"status"`
+	Record     activities.CycleRecord    `json:"-"`
+	Snapshot   *activities.CycleSnapshot `json:"-"`
+	UpdatedAt  time.Time                 `json:"updated_at"`
+}
+
+// GetCycle reads one cycle's read model.
+func (s *Store) GetCycle(ctx context.Context, id string) (CycleRow, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, contract_id, period_end, status, record, snapshot, updated_at FROM cycles WHERE id = $1`, id)
+	if err != nil {
+		return CycleRow{}, dbErr(err)
+	}
+	out, err := collectCycles(rows)
+	if err != nil {
+		return CycleRow{}, err
+	}
+	if len(out) == 0 {
+		return CycleRow{}, tollgate.Errorf(tollgate.CodeNotFound, "cycle %q not found", id)
+	}
+	return out[0], nil
+}
+
+// ListCycles lists cycles, newest period first, filtered by contract and status.
+func (s *Store) ListCycles(ctx context.Context, contractID, status string, page Page) ([]CycleRow, string, error) {
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.pool.Query(ctx, `SELECT id, contract_id, period_end, status, record, snapshot, updated_at FROM cycles
+		WHERE ($1 = '' OR contract_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR id < $3)
+		ORDER BY id DESC LIMIT $4`, contractID, status, page.Cursor, limit+1)
+	if err != nil {
+		return nil, "", dbErr(err)
+	}
+	out, err := collectCycles(rows)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+func collectCycles(rows pgx.Rows) ([]CycleRow, error) {
+	defer rows.Close()
+	var out []CycleRow
+	for rows.Next() {
+		var c CycleRow
+		var rec, snap []byte
+		if err := rows.Scan(&c.ID, &c.ContractID, &c.PeriodEnd, &c.Status, &rec, &snap, &c.UpdatedAt); err != nil {
+			return nil, dbErr(err)
+		}
+		_ = json.Unmarshal(rec, &c.Record)
+		if snap != nil {
+			c.Snapshot = &activities.CycleSnapshot{}
+			_ = json.Unmarshal(snap, c.Snapshot)
+		}
+		out = append(out, c)
+	}
+	return out, dbErr(rows.Err())
+}

@@ -1,0 +1,420 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
+
+	"github.com/tollgate/tollgate"
+)
+
+// MaxBatch is the most rows one ingest call accepts.
+const MaxBatch = 10000
+
+// FutureTolerance is how far in the future occurred_at may be (clock skew).
+const FutureTolerance = 5 * time.Minute
+
+// TxRow is one transaction as a provider sends it.
+type TxRow struct {
+	ProviderID string          `json:"provider_id"`
+	OperatorID string          `json:"operator_id"`
+	ExternalID string          `json:"external_id"`
+	Kind       string          `json:"kind"`
+	Amount     json.RawMessage `json:"amount"`
+	Currency   string          `json:"currency"`
+	OccurredAt string          `json:"occurred_at"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+}
+
+// Rejection is a row that was not accepted, with a reason code a provider
+// can branch on and a message a person can act on.
+type Rejection struct {
+	Index      int    `json:"index"`
+	ExternalID string `json:"external_id"`
+	Reason     string `json:"reason"`
+	Error      string `json:"error"`
+}
+
+// IngestResult answers an ingest batch.
+type IngestResult struct {
+	Accepted   int         `json:"accepted"`
+	Duplicates int         `json:"duplicates"`
+	Rejected   []Rejection `json:"rejected"`
+}
+
+// Rejection reasons (stable: providers branch on them).
+const (
+	ReasonInvalid    = "invalid"
+	ReasonNoContract = "no_active_contract"
+	ReasonConflict   = "conflict"
+	ReasonWrongParty = "wrong_provider"
+)
+
+// validRow is a row that passed validation, ready for staging.
+type validRow struct {
+	idx        int
+	providerID string
+	externalID string
+	operatorID string
+	kind       string
+	amount     decimal.Decimal
+	currency   string
+	occurredAt time.Time
+	metadata   []byte
+	hash       []byte
+	raw        json.RawMessage
+	contractID string
+	slot       time.Time
+	late       bool
+}
+
+type deadLetter struct {
+	providerID, externalID, reason, msg string
+	payload                             json.RawMessage
+}
+
+// validate decodes and checks one raw row. onlyProvider, when set, is the
+// provider the caller is allowed to send for.
+func validateRow(idx int, raw json.RawMessage, now time.Time, onlyProvider string) (validRow, *Rejection, string) {
+	var r TxRow
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	rej := func(reason, format string, args ...any) (validRow, *Rejection, string) {
+		return validRow{}, &Rejection{Index: idx, ExternalID: r.ExternalID, Reason: reason, Error: fmt.Sprintf(format, args...)}, r.ProviderID
+	}
+	if err := dec.Decode(&r); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "json: ")
+		if strings.Contains(msg, "cannot unmarshal") {
+			msg = "a field has the wrong JSON type (every field is a string; metadata an object): " + msg
+		}
+		return rej(ReasonInvalid, "row is not a transaction object: %s", msg)
+	}
+	if onlyProvider != "" && r.ProviderID == "" {
+		r.ProviderID = onlyProvider
+	}
+	if onlyProvider != "" && r.ProviderID != onlyProvider {
+		return rej(ReasonWrongParty, "provider_id %q: this caller may only send transactions of provider %q", r.ProviderID, onlyProvider)
+	}
+	if err := tollgate.ValidateID("provider_id", r.ProviderID); err != nil {
+		return rej(ReasonInvalid, "%s", err.Error())
+	}
+	if err := tollgate.ValidateID("operator_id", r.OperatorID); err != nil {
+		return rej(ReasonInvalid, "%s", err.Error())
+	}
+	if r.ExternalID == "" || len(r.ExternalID) > 128 || strings.ContainsRune(r.ExternalID, 0) {
+		return rej(ReasonInvalid, "external_id: required, 1 to 128 characters")
+	}
+	switch r.Kind {
+	case tollgate.KindCharge, tollgate.KindPayout, tollgate.KindAdjustment:
+	default:
+		return rej(ReasonInvalid, "kind: %q must be one of charge, payout, adjustment", r.Kind)
+	}
+	cur, err := tollgate.ParseCurrency(r.Currency)
+	if err != nil {
+		return rej(ReasonInvalid, "currency: %s", err.Error())
+	}
+	var amountText string
+	if len(r.Amount) == 0 || r.Amount[0] != '"' || json.Unmarshal(r.Amount, &amountText) != nil {
+		return rej(ReasonInvalid, "amount: must be a decimal string such as \"12.34\", got %s", truncate(string(r.Amount), 40))
+	}
+	amount, err := tollgate.ParseAmount(amountText, cur)
+	if err != nil {
+		return rej(ReasonInvalid, "amount: %s", err.Error())
+	}
+	if r.Kind != tollgate.KindAdjustment && !amount.IsPositive() {
+		return rej(ReasonInvalid, "amount: %s must be greater than zero for a %s (only adjustments may be zero or negative)", amountText, r.Kind)
+	}
+	occurred, err := time.Parse(time.RFC3339Nano, r.OccurredAt)
+	if err != nil {
+		return rej(ReasonInvalid, "occurred_at: %q is not an RFC 3339 time such as 2026-01-31T23:59:59Z", truncate(r.OccurredAt, 40))
+	}
+	if occurred.After(now.Add(FutureTolerance)) {
+		return rej(ReasonInvalid, "occurred_at: %s is more than 5 minutes in the future", r.OccurredAt)
+	}
+	if occurred.Year() < 2000 {
+		return rej(ReasonInvalid, "occurred_at: %s is before the year 2000", r.OccurredAt)
+	}
+	var meta []byte
+	if len(r.Metadata) > 0 && string(r.Metadata) != "null" {
+		var m map[string]any
+		if r.Metadata[0] != '{' || json.Unmarshal(r.Metadata, &m) != nil {
+			return rej(ReasonInvalid, "metadata: must be a JSON object")
+		}
+		if len(r.Metadata) > 4096 {
+			return rej(ReasonInvalid, "metadata: at most 4096 bytes")
+		}
+		meta, _ = json.Marshal(m) // canonical: sorted keys, so equal content hashes equally
+	}
+	v := validRow{idx: idx, providerID: r.ProviderID, externalID: r.ExternalID, operatorID: r.OperatorID,
+		kind: r.Kind, amount: amount, currency: string(cur), occurredAt: occurred.UTC(), metadata: meta, raw: raw}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00", v.operatorID, v.kind, v.amount.String(), v.currency,
+		v.occurredAt.Format(time.RFC3339Nano), meta)
+	v.hash = h.Sum(nil)
+	return v, nil, r.ProviderID
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+// Ingest validates and stores a batch of transactions exactly once, updating
+// the settlement buckets in the same database transaction. Bad rows never
+// fail good ones; each rejected row is dead-lettered with its reason.
+// onlyProvider restricts the batch to one provider (pushes, ingest keys).
+func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, onlyProvider string) (IngestResult, error) {
+	if len(raws) > MaxBatch {
+		return IngestResult{}, tollgate.Errorf(tollgate.CodeTooLarge, "a batch holds at most %d transactions, got %d", MaxBatch, len(raws))
+	}
+	now := s.now()
+	res := IngestResult{Rejected: []Rejection{}}
+	var dead []deadLetter
+	reject := func(r *Rejection, providerID string, raw json.RawMessage) {
+		res.Rejected = append(res.Rejected, *r)
+		dead = append(dead, deadLetter{providerID, r.ExternalID, r.Reason, r.Error, raw})
+	}
+	valid := make([]validRow, 0, len(raws))
+	first := make(map[[2]string]int, len(raws)) // key -> index into valid
+	for i, raw := range raws {
+		v, rej, pid := validateRow(i, raw, now, onlyProvider)
+		if rej != nil {
+			reject(rej, pid, raw)
+			continue
+		}
+		k := [2]string{v.providerID, v.externalID}
+		if j, seen := first[k]; seen {
+			if bytes.Equal(valid[j].hash, v.hash) {
+				res.Duplicates++
+			} else {
+				reject(&Rejection{Index: i, ExternalID: v.externalID, Reason: ReasonConflict,
+					Error: fmt.Sprintf("external_id %q appears earlier in this batch (index %d) with different content", v.externalID, valid[j].idx)}, v.providerID, raw)
+			}
+			continue
+		}
+		first[k] = len(valid)
+		valid = append(valid, v)
+	}
+
+	var out IngestResult
+	err := retryBusy(ctx, func() error {
+		out = IngestResult{Duplicates: res.Duplicates, Rejected: append([]Rejection(nil), res.Rejected...)}
+		d := append([]deadLetter(nil), dead...)
+		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			return s.ingestTx(ctx, tx, valid, source, &out, &d)
+		})
+	})
+	if err != nil {
+		return IngestResult{}, err
+	}
+	sort.Slice(out.Rejected, func(i, j int) bool { return out.Rejected[i].Index < out.Rejected[j].Index })
+	return out, nil
+}
+
+func (s *Store) ingestTx(ctx context.Context, tx pgx.Tx, valid []validRow, source string, out *IngestResult, dead *[]deadLetter) error {
+	rows, err := s.assignContracts(ctx, tx, valid, out, dead)
+	if err != nil {
+		return err
+	}
+	if len(rows) > 0 {
+		if err := stageAndInsert(ctx, tx, rows, source, out, dead); err != nil {
+			return err
+		}
+	}
+	return writeDeadLetters(ctx, tx, *dead, source)
+}
+
+// assignContracts finds the active contract of each row's pair and locks it
+// FOR SHARE, so a concurrent close (FOR UPDATE) waits for this batch and this
+// batch sees the contract's closed_through as of the lock: no row can land
+// in a period that has been closed.
+func (s *Store) assignContracts(ctx context.Context, tx pgx.Tx, valid []validRow, out *IngestResult, dead *[]deadLetter) ([]validRow, error) {
+	type pair struct{ op, pv string }
+	type ci struct {
+		id     string
+		closed time.Time
+	}
+	pairs := map[pair]ci{}
+	var ops, pvs []string
+	for _, v := range valid {
+		p := pair{v.operatorID, v.providerID}
+		if _, ok := pairs[p]; !ok {
+			pairs[p] = ci{}
+			ops, pvs = append(ops, p.op), append(pvs, p.pv)
+		}
+	}
+	if len(ops) > 0 {
+		rs, err := tx.Query(ctx, `SELECT c.id, c.operator_id, c.provider_id, c.closed_through
+			FROM contracts c JOIN unnest($1::text[], $2::text[]) AS p(op, pv) ON c.operator_id = p.op AND c.provider_id = p.pv
+			WHERE c.status = 'active' ORDER BY c.id FOR SHARE OF c`, ops, pvs)
+		if err != nil {
+			return nil, err
+		}
+		for rs.Next() {
+			var id, op, pv string
+			var closed time.Time
+			if err := rs.Scan(&id, &op, &pv, &closed); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			pairs[pair{op, pv}] = ci{id, closed}
+		}
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
+	}
+	kept := valid[:0:0]
+	for _, v := range valid {
+		c := pairs[pair{v.operatorID, v.providerID}]
+		if c.id == "" {
+			r := Rejection{Index: v.idx, ExternalID: v.externalID, Reason: ReasonNoContract,
+				Error: fmt.Sprintf("no active contract between operator %q and provider %q", v.operatorID, v.providerID)}
+			out.Rejected = append(out.Rejected, r)
+			*dead = append(*dead, deadLetter{v.providerID, v.externalID, r.Reason, r.Error, v.raw})
+			continue
+		}
+		v.contractID = c.id
+		v.slot = v.occurredAt.Truncate(time.Minute)
+		if v.occurredAt.Before(c.closed) {
+			v.slot, v.late = c.closed, true
+		}
+		kept = append(kept, v)
+	}
+	return kept, nil
+}
+
+const insertStaged = `
+WITH ins AS (
+	INSERT INTO transactions (provider_id, external_id, operator_id, contract_id, kind, amount, currency,
+		occurred_at, metadata, slot, late, content_hash, source)
+	SELECT provider_id, external_id, operator_id, contract_id, kind, amount, currency,
+		occurred_at, metadata, slot, late, content_hash, $1
+	FROM staging ORDER BY provider_id, external_id
+	ON CONFLICT (provider_id, external_id) DO NOTHING
+	RETURNING provider_id, external_id, contract_id, slot, currency, kind, amount, late
+), agg AS (
+	INSERT INTO bucket_totals AS b (contract_id, slot, currency, tx_count, charges, charge_sum, payout_sum, adjustment_sum, late_count)
+	SELECT contract_id, slot, currency, count(*),
+		count(*) FILTER (WHERE kind = 'charge'),
+		COALESCE(sum(amount) FILTER (WHERE kind = 'charge'), 0),
+		COALESCE(sum(amount) FILTER (WHERE kind = 'payout'), 0),
+		COALESCE(sum(amount) FILTER (WHERE kind = 'adjustment'), 0),
+		count(*) FILTER (WHERE late)
+	FROM ins GROUP BY contract_id, slot, currency ORDER BY contract_id, slot, currency
+	ON CONFLICT (contract_id, slot, currency) DO UPDATE SET
+		tx_count = b.tx_count + EXCLUDED.tx_count,
+		charges = b.charges + EXCLUDED.charges,
+		charge_sum = b.charge_sum + EXCLUDED.charge_sum,
+		payout_sum = b.payout_sum + EXCLUDED.payout_sum,
+		adjustment_sum = b.adjustment_sum + EXCLUDED.adjustment_sum,
+		late_count = b.late_count + EXCLUDED.late_count
+)
+UPDATE staging s SET inserted = true FROM ins
+WHERE s.provider_id = ins.provider_id AND s.external_id = ins.external_id`
+
+// stageAndInsert is the fast path of DESIGN §7: COPY into a temporary
+// staging table, one INSERT ... ON CONFLICT DO NOTHING that also folds the
+// inserted rows into the bucket aggregates, then a look-up of content
+// conflicts among the rows that were not inserted.
+func stageAndInsert(ctx context.Context, tx pgx.Tx, rows []validRow, source string, out *IngestResult, dead *[]deadLetter) error {
+	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE staging (
+		idx int, provider_id text, external_id text, operator_id text, contract_id text, kind text,
+		amount numeric, currency text, occurred_at timestamptz, metadata jsonb, slot timestamptz, late boolean,
+		content_hash bytea, inserted boolean NOT NULL DEFAULT false) ON COMMIT DROP`); err != nil {
+		return err
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"staging"},
+		[]string{"idx", "provider_id", "external_id", "operator_id", "contract_id", "kind", "amount", "currency",
+			"occurred_at", "metadata", "slot", "late", "content_hash"},
+		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			r := rows[i]
+			var meta any
+			if r.metadata != nil {
+				meta = r.metadata
+			}
+			return []any{r.idx, r.providerID, r.externalID, r.operatorID, r.contractID, r.kind, r.amount.String(),
+				r.currency, r.occurredAt, meta, r.slot, r.late, r.hash}, nil
+		}))
+	if err != nil {
+		return err
+	}
+	tag, err := tx.Exec(ctx, insertStaged, source)
+	if err != nil {
+		return err
+	}
+	out.Accepted = int(tag.RowsAffected())
+	if out.Accepted == len(rows) {
+		return nil
+	}
+	rs, err := tx.Query(ctx, `SELECT s.idx, t.content_hash = s.content_hash FROM staging s
+		JOIN transactions t ON t.provider_id = s.provider_id AND t.external_id = s.external_id WHERE NOT s.inserted`)
+	if err != nil {
+		return err
+	}
+	byIdx := make(map[int]*validRow, len(rows))
+	for i := range rows {
+		byIdx[rows[i].idx] = &rows[i]
+	}
+	for rs.Next() {
+		var idx int
+		var same bool
+		if err := rs.Scan(&idx, &same); err != nil {
+			rs.Close()
+			return err
+		}
+		if same {
+			out.Duplicates++
+			continue
+		}
+		v := byIdx[idx]
+		r := Rejection{Index: idx, ExternalID: v.externalID, Reason: ReasonConflict,
+			Error: fmt.Sprintf("external_id %q of provider %q was already received with different content; send a new external_id or an adjustment", v.externalID, v.providerID)}
+		out.Rejected = append(out.Rejected, r)
+		*dead = append(*dead, deadLetter{v.providerID, v.externalID, r.Reason, r.Error, v.raw})
+	}
+	return rs.Err()
+}
+
+func writeDeadLetters(ctx context.Context, tx pgx.Tx, dead []deadLetter, source string) error {
+	if len(dead) == 0 {
+		return nil
+	}
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"dead_letters"},
+		[]string{"provider_id", "external_id", "source", "reason", "error", "payload"},
+		pgx.CopyFromSlice(len(dead), func(i int) ([]any, error) {
+			d := dead[i]
+			payload := []byte(d.payload)
+			if !json.Valid(payload) {
+				payload, _ = json.Marshal(string(d.payload))
+			}
+			return []any{d.providerID, d.externalID, source, d.reason, d.msg, payload}, nil
+		}))
+	return err
+}
+
+// retryBusy retries a whole idempotent database transaction on deadlock or
+// serialisation failure (a few batches racing on the same bucket rows).
+func retryBusy(ctx context.Context, f func() error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = f()
+		if err == nil {
+			return nil
+		}
+		if e := dbErr(err); tollgate.ErrorCode(e) != tollgate.CodeUnavailable || ctx.Err() != nil {
+			return e
+		}
+		time.Sleep(time.Duration(attempt+1) * 20 * time.Millisecond)
+	}
+	return dbErr(err)
+}

@@ -1,0 +1,84 @@
+// Package store keeps Tollgate's operational data in PostgreSQL: parties,
+// contracts and their term versions, transactions with their settlement
+// buckets, FX rates, dead letters and the cycle read model. The ledger has a
+// package of its own.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/tollgate/tollgate"
+)
+
+// Store is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	now  func() time.Time
+}
+
+// New returns a store on the pool. now is the clock (time.Now in production).
+func New(pool *pgxpool.Pool, now func() time.Time) *Store {
+	if now == nil {
+		now = time.Now
+	}
+	return &Store{pool: pool, now: now}
+}
+
+// Pool exposes the pool for health checks.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+func notFound(err error, format string, args ...any) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return tollgate.Errorf(tollgate.CodeNotFound, format, args...)
+	}
+	return dbErr(err)
+}
+
+// dbErr classifies a database error: constraint violations are the caller's
+// conflict, connection trouble is retryable, the rest internal.
+func dbErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var te *tollgate.Error
+	if errors.As(err, &te) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return tollgate.Wrap(tollgate.CodeConflict, err, "already exists")
+		case "23503":
+			return tollgate.Wrap(tollgate.CodeInvalid, err, "refers to something that does not exist")
+		case "40001", "40P01", "55P03", "57P01", "53300":
+			return tollgate.Wrap(tollgate.CodeUnavailable, err, "database busy; retry")
+		}
+	}
+	if pgconn.Timeout(err) || errors.Is(err, context.DeadlineExceeded) {
+		return tollgate.Wrap(tollgate.CodeUnavailable, err, "database timeout; retry")
+	}
+	return tollgate.Wrap(tollgate.CodeInternal, err, "database error")
+}
+
+// Page is the cursor pagination input shared by list queries.
+type Page struct {
+	Cursor string
+	Limit  int
+}
+
+func (p Page) limit() (int, error) {
+	switch {
+	case p.Limit == 0:
+		return 100, nil
+	case p.Limit < 0 || p.Limit > 1000:
+		return 0, tollgate.Errorf(tollgate.CodeInvalid, "limit must be between 1 and 1000")
+	}
+	return p.Limit, nil
+}
