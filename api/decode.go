@@ -21,11 +21,8 @@ func decodeJSON(c echo.Context, v any) error {
 	if req.ContentLength == 0 && req.Body == http.NoBody {
 		return tollgate.Errorf(tollgate.CodeInvalid, "request body is empty; send a JSON object")
 	}
-	if ct := req.Header.Get(echo.HeaderContentType); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
-		}
+	if err := requireJSON(c); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(req.Body)
 	dec.DisallowUnknownFields()
@@ -35,6 +32,17 @@ func decodeJSON(c echo.Context, v any) error {
 	}
 	if dec.More() {
 		return tollgate.Errorf(tollgate.CodeInvalid, "request body has data after the JSON value")
+	}
+	return nil
+}
+
+// requireJSON refuses a declared content type other than JSON.
+func requireJSON(c echo.Context) error {
+	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+			return echo.NewHTTPError(http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		}
 	}
 	return nil
 }

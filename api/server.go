@@ -12,11 +12,16 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
+
+	"github.com/tollgate/tollgate/ledger"
+	"github.com/tollgate/tollgate/store"
 )
 
 // Deps are the API's collaborators, built once in cmd/.
 type Deps struct {
 	Pool     *pgxpool.Pool
+	Store    *store.Store
+	Ledger   *ledger.Ledger
 	Temporal client.Client
 	Logger   *slog.Logger
 	Clock    func() time.Time

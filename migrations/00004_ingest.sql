@@ -33,7 +33,7 @@ CREATE TABLE contracts (
     created_at     timestamptz NOT NULL DEFAULT now(),
     -- Every period before closed_through is closed: rows that occurred
     -- earlier land in the slot at closed_through, marked late.
-    closed_through timestamptz NOT NULL DEFAULT '-infinity',
+    closed_through timestamptz,
     -- carry_out of the last completed cycle (<= 0), settlement currency.
     carry          numeric NOT NULL DEFAULT 0 CHECK (carry <= 0)
 );

@@ -87,7 +87,7 @@ func (s *Store) contractAt(ctx context.Context, q querier, id string, at time.Ti
 	var v ContractView
 	var sched, appr, pay []byte
 	var grace, cur, carry string
-	var closed time.Time
+	var closed *time.Time
 	err := q.QueryRow(ctx, `SELECT id, operator_id, provider_id, currency, timezone, schedule, grace_period, approval, payout,
 		status, created_at, closed_through, carry::text FROM contracts WHERE id = $1`, id).
 		Scan(&v.ID, &v.OperatorID, &v.ProviderID, &cur, &v.Timezone, &sched, &grace, &appr, &pay, &v.Status, &v.CreatedAt, &closed, &carry)
@@ -102,9 +102,7 @@ func (s *Store) contractAt(ctx context.Context, q querier, id string, at time.Ti
 	_ = json.Unmarshal(pay, &v.Payout)
 	d, _ := time.ParseDuration(grace)
 	v.GracePeriod = tollgate.Duration(d)
-	if !closed.IsZero() && closed.Year() > 1 {
-		v.ClosedThrough = &closed
-	}
+	v.ClosedThrough = closed
 	v.Carry = carry
 	rows, err := q.Query(ctx, `SELECT version, status, terms, created_by, COALESCE(approved_by, ''), created_at
 		FROM contract_terms WHERE contract_id = $1 ORDER BY version`, id)

@@ -91,7 +91,7 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 // lockContract locks the contract for a close and reads it with the terms
 // effective at the period end.
 func (s *Store) lockContract(ctx context.Context, tx pgx.Tx, id string, periodEnd time.Time) (ContractView, error) {
-	var closed time.Time
+	var closed *time.Time
 	var status string
 	err := tx.QueryRow(ctx, `SELECT closed_through, status FROM contracts WHERE id = $1 FOR UPDATE`, id).Scan(&closed, &status)
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Store) lockContract(ctx context.Context, tx pgx.Tx, id string, periodEn
 	if status != "active" {
 		return ContractView{}, tollgate.Errorf(tollgate.CodeConflict, "contract %q is %s", id, status)
 	}
-	if periodEnd.Before(closed) {
+	if closed != nil && periodEnd.Before(*closed) {
 		return ContractView{}, tollgate.Errorf(tollgate.CodeConflict,
 			"contract %q is already closed through %s; a new cycle must end later", id, closed.Format(time.RFC3339))
 	}

@@ -262,12 +262,16 @@ func (s *Store) assignContracts(ctx context.Context, tx pgx.Tx, valid []validRow
 		}
 		for rs.Next() {
 			var id, op, pv string
-			var closed time.Time
+			var closed *time.Time
 			if err := rs.Scan(&id, &op, &pv, &closed); err != nil {
 				rs.Close()
 				return nil, err
 			}
-			pairs[pair{op, pv}] = ci{id, closed}
+			c := ci{id: id}
+			if closed != nil {
+				c.closed = *closed
+			}
+			pairs[pair{op, pv}] = c
 		}
 		if err := rs.Err(); err != nil {
 			return nil, err

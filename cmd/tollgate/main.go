@@ -25,6 +25,7 @@ import (
 	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/migrations"
+	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/worker"
 )
 
@@ -149,7 +150,7 @@ func runAPI(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return err
 		}
 	}
-	srv := api.New(api.Deps{Pool: pool, Temporal: tc, Logger: logger}).HTTPServer(cfg.APIAddr)
+	srv := api.New(api.Deps{Pool: pool, Store: store.New(pool, nil), Temporal: tc, Logger: logger}).HTTPServer(cfg.APIAddr)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	logger.Info("API listening", "addr", cfg.APIAddr)

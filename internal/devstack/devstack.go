@@ -25,7 +25,9 @@ import (
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/internal/devtemporal"
 	"github.com/tollgate/tollgate/internal/pgserver"
+	"github.com/tollgate/tollgate/ledger"
 	"github.com/tollgate/tollgate/migrations"
+	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/worker"
 	"github.com/tollgate/tollgate/workflows"
 )
@@ -151,7 +153,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			return nil, err
 		}
 	}
-	st.API = api.New(api.Deps{Pool: st.Pool, Temporal: st.Client, Logger: cfg.Logger})
+	st.API = api.New(api.Deps{Pool: st.Pool, Store: store.New(st.Pool, nil), Ledger: ledger.New(st.Pool), Temporal: st.Client, Logger: cfg.Logger})
 	st.httpServer = st.API.HTTPServer(ln.Addr().String())
 	st.APIURL = "http://" + ln.Addr().String()
 	st.httpDone = make(chan error, 1)

@@ -1,0 +1,276 @@
+package api
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/store"
+)
+
+// transactionBatch is the body of POST /v1/transactions and of a provider
+// push. Rows stay raw so one malformed row is rejected on its own.
+type transactionBatch struct {
+	Transactions []json.RawMessage `json:"transactions"`
+}
+
+func decodeBatch(body io.Reader) ([]json.RawMessage, error) {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	var b transactionBatch
+	if err := dec.Decode(&b); err != nil {
+		return nil, jsonError(err)
+	}
+	if dec.More() {
+		return nil, tollgate.Errorf(tollgate.CodeInvalid, "request body has data after the JSON value")
+	}
+	if b.Transactions == nil {
+		return nil, tollgate.Errorf(tollgate.CodeInvalid, `body must be {"transactions":[...]} with at least one row`)
+	}
+	if len(b.Transactions) > store.MaxBatch {
+		return nil, tollgate.Errorf(tollgate.CodeTooLarge, "a batch holds at most %d transactions, got %d; split it", store.MaxBatch, len(b.Transactions))
+	}
+	return b.Transactions, nil
+}
+
+// postTransactions ingests a batch. Ingest keys may only send their own
+// provider's rows; operators and above may send any provider's.
+func (s *Server) postTransactions(c echo.Context) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
+	rows, err := decodeBatch(c.Request().Body)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	only := ""
+	if p, ok := PrincipalFrom(ctx); ok && p.Role == RoleIngest {
+		only = p.ProviderID
+	}
+	res, err := s.Store.Ingest(ctx, rows, "api", only)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// SignatureTolerance is how old a push's timestamp may be.
+const SignatureTolerance = 5 * time.Minute
+
+// providerPush accepts a provider's signed push:
+// Tollgate-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">.
+// The raw body is archived before ingest so any batch can be re-processed.
+func (s *Server) providerPush(c echo.Context) error {
+	ctx := c.Request().Context()
+	providerID := c.Param("id")
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	party, err := s.Store.GetParty(ctx, providerID)
+	if err != nil || party.Kind != "provider" {
+		return tollgate.Errorf(tollgate.CodeUnauthorized, "unknown provider or bad signature")
+	}
+	secrets, err := s.Store.ValidSecrets(ctx, providerID)
+	if err != nil {
+		return err
+	}
+	sig, err := verifySignature(c.Request().Header.Get("Tollgate-Signature"), body, secrets, s.Clock())
+	if err != nil {
+		return err
+	}
+	rows, err := decodeBatch(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	archiveID, err := s.Store.ArchivePush(ctx, providerID, sig, body)
+	if err != nil {
+		return err
+	}
+	res, err := s.Store.Ingest(ctx, rows, "push:"+strconv.FormatInt(archiveID, 10), providerID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// verifySignature checks the header against every valid secret (a rotated
+// secret stays valid for a grace period) and returns the v1 value, which
+// identifies the request for replay protection.
+func verifySignature(header string, body []byte, secrets []string, now time.Time) (string, error) {
+	bad := func(why string) (string, error) {
+		return "", tollgate.Errorf(tollgate.CodeUnauthorized, "Tollgate-Signature: %s", why)
+	}
+	if header == "" {
+		return bad("header missing; send t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">")
+	}
+	var ts, v1 string
+	for _, part := range strings.Split(header, ",") {
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		switch k {
+		case "t":
+			ts = v
+		case "v1":
+			v1 = v
+		}
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || v1 == "" {
+		return bad("must look like t=<unix seconds>,v1=<hex digest>")
+	}
+	if d := now.Sub(time.Unix(sec, 0)); d > SignatureTolerance || d < -SignatureTolerance {
+		return bad("timestamp outside the 5-minute tolerance; sign with the current time")
+	}
+	got, err := hex.DecodeString(v1)
+	if err != nil {
+		return bad("v1 is not hex")
+	}
+	for _, secret := range secrets {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(ts + "."))
+		mac.Write(body)
+		if hmac.Equal(mac.Sum(nil), got) {
+			return v1, nil
+		}
+	}
+	return bad("does not match the body with any valid secret of this provider")
+}
+
+// SignPayload returns a Tollgate-Signature header value (for providers'
+// clients, tests and outgoing webhooks).
+func SignPayload(secret string, body []byte, at time.Time) string {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(ts + "."))
+	mac.Write(body)
+	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+func (s *Server) listTransactions(c echo.Context) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	from, err := timeQuery(c, "from")
+	if err != nil {
+		return err
+	}
+	to, err := timeQuery(c, "to")
+	if err != nil {
+		return err
+	}
+	items, next, err := s.Store.ListTransactions(c.Request().Context(), store.TransactionFilter{
+		ProviderID: c.QueryParam("provider_id"), OperatorID: c.QueryParam("operator_id"),
+		ContractID: c.QueryParam("contract_id"), CycleID: c.QueryParam("cycle_id"), From: from, To: to, Page: pg,
+	})
+	if err != nil {
+		return err
+	}
+	return listOf(c, items, next)
+}
+
+func (s *Server) addRate(c echo.Context) error {
+	var r store.FXRate
+	if err := decodeJSON(c, &r); err != nil {
+		return err
+	}
+	out, err := s.Store.AddRate(c.Request().Context(), r)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, out)
+}
+
+func (s *Server) listRates(c echo.Context) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	items, err := s.Store.ListRates(c.Request().Context(), c.QueryParam("base"), c.QueryParam("quote"), pg.Limit)
+	if err != nil {
+		return err
+	}
+	return listOf(c, items, "")
+}
+
+func (s *Server) listDeadLetters(c echo.Context) error {
+	pg, err := page(c)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.Store.ListDeadLetters(c.Request().Context(), store.DeadLetterFilter{
+		ProviderID: c.QueryParam("provider_id"), Status: c.QueryParam("status"), Reason: c.QueryParam("reason"), Page: pg})
+	if err != nil {
+		return err
+	}
+	return listOf(c, items, next)
+}
+
+func (s *Server) getDeadLetter(c echo.Context) error {
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	d, err := s.Store.GetDeadLetter(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+type replayRequest struct {
+	Transaction json.RawMessage `json:"transaction"`
+}
+
+func (s *Server) replayDeadLetter(c echo.Context) error {
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	var req replayRequest
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	ctx := c.Request().Context()
+	res, err := s.Store.ReplayDeadLetter(ctx, id, req.Transaction, actor(ctx))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+type discardRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) discardDeadLetter(c echo.Context) error {
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	var req discardRequest
+	if c.Request().ContentLength != 0 {
+		if err := decodeJSON(c, &req); err != nil {
+			return err
+		}
+	}
+	ctx := c.Request().Context()
+	d, err := s.Store.DiscardDeadLetter(ctx, id, actor(ctx), req.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/tollgate/tollgate"
+)
+
+// Transaction is a stored transaction.
+type Transaction struct {
+	ProviderID string          `json:"provider_id"`
+	ExternalID string          `json:"external_id"`
+	OperatorID string          `json:"operator_id"`
+	ContractID string          `json:"contract_id"`
+	Kind       string          `json:"kind"`
+	Amount     string          `json:"amount"`
+	Currency   string          `json:"currency"`
+	OccurredAt time.Time       `json:"occurred_at"`
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	Late       bool            `json:"late"`
+	CycleID    string          `json:"cycle_id,omitempty"`
+	ReceivedAt time.Time       `json:"received_at"`
+}
+
+// TransactionFilter narrows a transaction listing.
+type TransactionFilter struct {
+	ProviderID, OperatorID, ContractID, CycleID string
+	From, To                                    time.Time
+	Page
+}
+
+// ListTransactions pages through transactions by (provider_id, external_id).
+func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Transaction, string, error) {
+	limit, err := f.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	var afterP, afterE string
+	if f.Cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
+		p, e, ok := strings.Cut(string(raw), "\x00")
+		if err != nil || !ok {
+			return nil, "", tollgate.Errorf(tollgate.CodeInvalid, "cursor %q is not one this API returned", f.Cursor)
+		}
+		afterP, afterE = p, e
+	}
+	var from, to any
+	if !f.From.IsZero() {
+		from = f.From
+	}
+	if !f.To.IsZero() {
+		to = f.To
+	}
+	rows, err := s.pool.Query(ctx, `SELECT t.provider_id, t.external_id, t.operator_id, t.contract_id, t.kind, t.amount::text,
+			t.currency, t.occurred_at, t.metadata, t.late, COALESCE(b.cycle_id, ''), t.received_at
+		FROM transactions t
+		LEFT JOIN bucket_totals b ON b.contract_id = t.contract_id AND b.slot = t.slot AND b.currency = t.currency
+		WHERE ($1 = '' OR t.provider_id = $1) AND ($2 = '' OR t.operator_id = $2) AND ($3 = '' OR t.contract_id = $3)
+		  AND ($4 = '' OR b.cycle_id = $4)
+		  AND ($5::timestamptz IS NULL OR t.occurred_at >= $5) AND ($6::timestamptz IS NULL OR t.occurred_at < $6)
+		  AND (t.provider_id, t.external_id) > ($7, $8)
+		ORDER BY t.provider_id, t.external_id LIMIT $9`,
+		f.ProviderID, f.OperatorID, f.ContractID, f.CycleID, from, to, afterP, afterE, limit+1)
+	if err != nil {
+		return nil, "", dbErr(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transaction, error) {
+		var t Transaction
+		var meta []byte
+		err := r.Scan(&t.ProviderID, &t.ExternalID, &t.OperatorID, &t.ContractID, &t.Kind, &t.Amount, &t.Currency,
+			&t.OccurredAt, &meta, &t.Late, &t.CycleID, &t.ReceivedAt)
+		if meta != nil {
+			t.Metadata = meta
+		}
+		return t, err
+	})
+	if err != nil {
+		return nil, "", dbErr(err)
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = base64.RawURLEncoding.EncodeToString([]byte(last.ProviderID + "\x00" + last.ExternalID))
+	}
+	return out, next, nil
+}
