@@ -1,0 +1,39 @@
+package store
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// FuzzValidateRow feeds arbitrary bytes to the row decoder/validator: it must
+// never panic, and every rejection must carry a reason and a message.
+func FuzzValidateRow(f *testing.F) {
+	for _, seed := range []string{
+		`{"provider_id":"pv-1","operator_id":"op-1","external_id":"x","kind":"charge","amount":"12.34","currency":"EUR","occurred_at":"2026-03-01T00:00:00Z"}`,
+		`{"provider_id":"pv-1","operator_id":"op-1","external_id":"x","kind":"adjustment","amount":"-0.001","currency":"KWD","occurred_at":"2026-03-01T00:00:00.123456789+02:00","metadata":{"a":[1,2]}}`,
+		`{"amount":12.34}`, `{"amount":"1e5"}`, `{"amount":"--1"}`, `{"amount":".5"}`, `{"currency":"eur"}`,
+		`null`, `[]`, `"x"`, `{}`, `{"metadata":"x"}`, `{"occurred_at":"9999-12-31T23:59:59Z"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !json.Valid(b) {
+			return // the batch decoder refuses invalid JSON before rows are seen
+		}
+		v, rej, _ := validateRow(0, b, now, "")
+		if rej != nil {
+			if rej.Reason == "" || rej.Error == "" {
+				t.Fatalf("rejection without reason or message: %+v", rej)
+			}
+			return
+		}
+		if v.providerID == "" || v.externalID == "" || len(v.hash) != 32 || v.occurredAt.After(now.Add(FutureTolerance)) {
+			t.Fatalf("accepted an incomplete row: %+v", v)
+		}
+		if v.kind != "adjustment" && !v.amount.IsPositive() {
+			t.Fatalf("accepted a non-positive %s", v.kind)
+		}
+	})
+}
