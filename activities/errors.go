@@ -16,6 +16,16 @@ const (
 	ErrTypeNotFound    = "NotFound"    // referenced object missing: retrying cannot help
 	ErrTypeUnavailable = "Unavailable" // dependency down: retry
 	ErrTypeInternal    = "Internal"    // unexpected: retry, then park the cycle
+
+	// ErrTypeMissingRate: the statement needs an FX rate that does not
+	// exist yet; an operator adds it and retries.
+	ErrTypeMissingRate = "MissingRate"
+	// ErrTypePayoutDeclined: the payout adapter refused or failed the
+	// payout for good; the cycle compensates.
+	ErrTypePayoutDeclined = "PayoutDeclined"
+	// ErrTypePayoutPending: the payout is not confirmed yet; the activity
+	// is retried, which is how confirmation is polled.
+	ErrTypePayoutPending = "PayoutPending"
 )
 
 // classify maps a domain error to a Temporal application error by explicit

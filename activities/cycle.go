@@ -1,0 +1,43 @@
+package activities
+
+import (
+	"context"
+)
+
+// ReleaseRequest is the input of ReleaseCycle.
+type ReleaseRequest struct {
+	CycleID string
+}
+
+// CompleteRequest is the input of CompleteCycle.
+type CompleteRequest struct {
+	CycleID  string
+	CarryOut string // decimal string in the settlement currency, <= 0
+}
+
+// RecordRequest is the input of RecordCycle.
+type RecordRequest struct {
+	Record CycleRecord
+}
+
+// CloseCycle closes the cycle's period and returns its snapshot; the store
+// makes it idempotent on the cycle ID.
+func (a *Activities) CloseCycle(ctx context.Context, req CloseRequest) (CycleSnapshot, error) {
+	snap, err := a.Cycles.CloseCycle(ctx, req)
+	return snap, classify(err)
+}
+
+// ReleaseCycle hands the cycle's transactions to the next cycle.
+func (a *Activities) ReleaseCycle(ctx context.Context, req ReleaseRequest) error {
+	return classify(a.Cycles.ReleaseCycle(ctx, req.CycleID))
+}
+
+// CompleteCycle marks the cycle's transactions settled and stores its carry.
+func (a *Activities) CompleteCycle(ctx context.Context, req CompleteRequest) error {
+	return classify(a.Cycles.CompleteCycle(ctx, req.CycleID, req.CarryOut))
+}
+
+// RecordCycle upserts the cycle's read model.
+func (a *Activities) RecordCycle(ctx context.Context, req RecordRequest) error {
+	return classify(a.Recorder.RecordCycle(ctx, req.Record))
+}
