@@ -26,8 +26,9 @@ var (
 	initiator = "alice"
 )
 
-// quietLogger keeps the SDK's debug chatter out of test output.
-var quietLogger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))
+// quietLogger keeps the SDK's chatter, including the activity failures the
+// tests provoke on purpose, out of test output.
+var quietLogger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError + 4})))
 
 // fixture is one settlement cycle under test: the real activities on
 // in-memory fakes and the simulated bank.
