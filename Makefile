@@ -22,7 +22,11 @@ test: $(BIN)/testpg  ## every test, against a private PostgreSQL started for thi
 	$(GO) vet ./...
 	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) ./...
 
-bench: $(BIN)/testpg  ## benchmarks (ledger posting; more to come)
+BENCH_N ?= 200000
+
+bench: $(BIN)/testpg  ## benchmarks: ingest vs COPY, ledger posting
+	$(GO) build -o $(BIN)/tollgate-bench ./cmd/tollgate-bench
+	./$(BIN)/tollgate-bench ingest -n $(BENCH_N)
 	./$(BIN)/testpg -- $(GO) test -run '^$$' -bench . -benchtime 2000x ./ledger/...
 
 fmt:

@@ -227,7 +227,7 @@ func (s *Store) ingestTx(ctx context.Context, tx pgx.Tx, valid []validRow, sourc
 		return err
 	}
 	if len(rows) > 0 {
-		if err := stageAndInsert(ctx, tx, rows, source, out, dead); err != nil {
+		if err := insertAndAggregate(ctx, tx, rows, source, out, dead); err != nil {
 			return err
 		}
 	}
@@ -297,13 +297,12 @@ func (s *Store) assignContracts(ctx context.Context, tx pgx.Tx, valid []validRow
 	return kept, nil
 }
 
-const insertStaged = `
+const insertRows = `
 WITH ins AS (
 	INSERT INTO transactions (provider_id, external_id, operator_id, contract_id, kind, amount, currency,
 		occurred_at, metadata, slot, late, content_hash, source)
-	SELECT provider_id, external_id, operator_id, contract_id, kind, amount, currency,
-		occurred_at, metadata, slot, late, content_hash, $1
-	FROM staging ORDER BY provider_id, external_id
+	SELECT r.*, $13 FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::numeric[], $7::text[],
+		$8::timestamptz[], $9::jsonb[], $10::timestamptz[], $11::boolean[], $12::bytea[]) AS r
 	ON CONFLICT (provider_id, external_id) DO NOTHING
 	RETURNING provider_id, external_id, contract_id, slot, currency, kind, amount, late
 ), agg AS (
@@ -323,65 +322,78 @@ WITH ins AS (
 		adjustment_sum = b.adjustment_sum + EXCLUDED.adjustment_sum,
 		late_count = b.late_count + EXCLUDED.late_count
 )
-UPDATE staging s SET inserted = true FROM ins
-WHERE s.provider_id = ins.provider_id AND s.external_id = ins.external_id`
+SELECT provider_id, external_id FROM ins`
 
-// stageAndInsert is the fast path of DESIGN §7: COPY into a temporary
-// staging table, one INSERT ... ON CONFLICT DO NOTHING that also folds the
-// inserted rows into the bucket aggregates, then a look-up of content
-// conflicts among the rows that were not inserted.
-func stageAndInsert(ctx context.Context, tx pgx.Tx, rows []validRow, source string, out *IngestResult, dead *[]deadLetter) error {
-	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE staging (
-		idx int, provider_id text, external_id text, operator_id text, contract_id text, kind text,
-		amount numeric, currency text, occurred_at timestamptz, metadata jsonb, slot timestamptz, late boolean,
-		content_hash bytea, inserted boolean NOT NULL DEFAULT false) ON COMMIT DROP`); err != nil {
-		return err
+// insertAndAggregate is the fast path of DESIGN §7, in one statement: the
+// batch goes in as column arrays, INSERT ... ON CONFLICT DO NOTHING keeps
+// only new keys, and the inserted rows are folded into the bucket aggregates
+// by one upsert. Content conflicts are then looked up only among the rows
+// that were not inserted. Rows are sorted by key first so concurrent batches
+// take row locks in the same order and cannot deadlock.
+func insertAndAggregate(ctx context.Context, tx pgx.Tx, rows []validRow, source string, out *IngestResult, dead *[]deadLetter) error {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].providerID != rows[j].providerID {
+			return rows[i].providerID < rows[j].providerID
+		}
+		return rows[i].externalID < rows[j].externalID
+	})
+	n := len(rows)
+	pv, ext, op, ct, kind, amt, cur := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	occ, slot := make([]time.Time, n), make([]time.Time, n)
+	meta := make([][]byte, n)
+	late := make([]bool, n)
+	hash := make([][]byte, n)
+	for i, r := range rows {
+		pv[i], ext[i], op[i], ct[i], kind[i], amt[i], cur[i] = r.providerID, r.externalID, r.operatorID, r.contractID, r.kind, r.amount.String(), r.currency
+		occ[i], slot[i], meta[i], late[i], hash[i] = r.occurredAt, r.slot, r.metadata, r.late, r.hash
 	}
-	_, err := tx.CopyFrom(ctx, pgx.Identifier{"staging"},
-		[]string{"idx", "provider_id", "external_id", "operator_id", "contract_id", "kind", "amount", "currency",
-			"occurred_at", "metadata", "slot", "late", "content_hash"},
-		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
-			r := rows[i]
-			var meta any
-			if r.metadata != nil {
-				meta = r.metadata
-			}
-			return []any{r.idx, r.providerID, r.externalID, r.operatorID, r.contractID, r.kind, r.amount.String(),
-				r.currency, r.occurredAt, meta, r.slot, r.late, r.hash}, nil
-		}))
+	res, err := tx.Query(ctx, insertRows, pv, ext, op, ct, kind, amt, cur, occ, meta, slot, late, hash, source)
 	if err != nil {
 		return err
 	}
-	tag, err := tx.Exec(ctx, insertStaged, source)
-	if err != nil {
+	inserted := make(map[[2]string]bool, n)
+	for res.Next() {
+		var k [2]string
+		if err := res.Scan(&k[0], &k[1]); err != nil {
+			res.Close()
+			return err
+		}
+		inserted[k] = true
+	}
+	if err := res.Err(); err != nil {
 		return err
 	}
-	out.Accepted = int(tag.RowsAffected())
-	if out.Accepted == len(rows) {
+	out.Accepted = len(inserted)
+	if out.Accepted == n {
 		return nil
 	}
-	rs, err := tx.Query(ctx, `SELECT s.idx, t.content_hash = s.content_hash FROM staging s
-		JOIN transactions t ON t.provider_id = s.provider_id AND t.external_id = s.external_id WHERE NOT s.inserted`)
+	var rpv, rext []string
+	byKey := make(map[[2]string]*validRow, n-out.Accepted)
+	for i := range rows {
+		k := [2]string{rows[i].providerID, rows[i].externalID}
+		if !inserted[k] {
+			rpv, rext = append(rpv, k[0]), append(rext, k[1])
+			byKey[k] = &rows[i]
+		}
+	}
+	rs, err := tx.Query(ctx, `SELECT t.provider_id, t.external_id, t.content_hash FROM transactions t
+		JOIN unnest($1::text[], $2::text[]) AS k(p, e) ON t.provider_id = k.p AND t.external_id = k.e`, rpv, rext)
 	if err != nil {
 		return err
 	}
-	byIdx := make(map[int]*validRow, len(rows))
-	for i := range rows {
-		byIdx[rows[i].idx] = &rows[i]
-	}
 	for rs.Next() {
-		var idx int
-		var same bool
-		if err := rs.Scan(&idx, &same); err != nil {
+		var k [2]string
+		var h []byte
+		if err := rs.Scan(&k[0], &k[1], &h); err != nil {
 			rs.Close()
 			return err
 		}
-		if same {
+		v := byKey[k]
+		if bytes.Equal(h, v.hash) {
 			out.Duplicates++
 			continue
 		}
-		v := byIdx[idx]
-		r := Rejection{Index: idx, ExternalID: v.externalID, Reason: ReasonConflict,
+		r := Rejection{Index: v.idx, ExternalID: v.externalID, Reason: ReasonConflict,
 			Error: fmt.Sprintf("external_id %q of provider %q was already received with different content; send a new external_id or an adjustment", v.externalID, v.providerID)}
 		out.Rejected = append(out.Rejected, r)
 		*dead = append(*dead, deadLetter{v.providerID, v.externalID, r.Reason, r.Error, v.raw})

@@ -1,0 +1,229 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
+
+	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/api"
+	"github.com/tollgate/tollgate/migrations"
+	"github.com/tollgate/tollgate/store"
+)
+
+type benchRow struct {
+	ProviderID string `json:"provider_id"`
+	OperatorID string `json:"operator_id"`
+	ExternalID string `json:"external_id"`
+	Kind       string `json:"kind"`
+	Amount     string `json:"amount"`
+	Currency   string `json:"currency"`
+	OccurredAt string `json:"occurred_at"`
+}
+
+func genBenchRows(n int, start time.Time) []benchRow {
+	r := rand.New(rand.NewPCG(42, 42))
+	kinds := []string{"charge", "charge", "charge", "charge", "payout", "adjustment"}
+	rows := make([]benchRow, n)
+	for i := range rows {
+		rows[i] = benchRow{ProviderID: fmt.Sprintf("pv-%d", i%4), OperatorID: "op-1",
+			ExternalID: fmt.Sprintf("ext-%09d", i), Kind: kinds[r.IntN(len(kinds))],
+			Amount:     decimal.New(r.Int64N(100000)+1, -2).StringFixed(2), Currency: "EUR",
+			OccurredAt: start.Add(time.Duration(r.IntN(24*3600)) * time.Second).Format(time.RFC3339)}
+	}
+	return rows
+}
+
+func runIngest(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
+	n := fs.Int("n", 200000, "transactions to post")
+	batch := fs.Int("batch", 1000, "rows per request")
+	workers := fs.Int("workers", runtime.NumCPU(), "requests in flight")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the API phase to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	url, stop, err := database(ctx, fs)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := migrations.Up(ctx, url, nil); err != nil {
+		return err
+	}
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	st := store.New(pool, nil)
+	start := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Hour)
+	if err := seedContracts(ctx, st); err != nil {
+		return err
+	}
+	key, _, _ := api.GenerateKey()
+	if err := api.EnsureBootstrapKey(ctx, pool, key); err != nil {
+		return err
+	}
+	srv := api.New(api.Deps{Pool: pool, Store: st})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	hs := srv.HTTPServer(ln.Addr().String())
+	go hs.Serve(ln)
+	defer hs.Close()
+
+	rows := genBenchRows(*n, start)
+	bodies := make([][]byte, 0, *n / *batch + 1)
+	for i := 0; i < len(rows); i += *batch {
+		b, _ := json.Marshal(map[string]any{"transactions": rows[i:min(i+*batch, len(rows))]})
+		bodies = append(bodies, b)
+	}
+	fmt.Printf("bench: machine: %s\n", machine())
+	var pgVersion string
+	_ = pool.QueryRow(ctx, `SHOW server_version`).Scan(&pgVersion)
+	fmt.Printf("bench: PostgreSQL %s; %d rows in batches of %d, %d requests in flight\n", pgVersion, *n, *batch, *workers)
+
+	// Baseline: COPY the same rows into a bare table with the same key.
+	if _, err := pool.Exec(ctx, `CREATE TABLE bench_copy (provider_id text, external_id text, operator_id text, kind text,
+		amount numeric, currency text, occurred_at timestamptz, PRIMARY KEY (provider_id, external_id))`); err != nil {
+		return err
+	}
+	copyStart := time.Now()
+	_, err = pool.CopyFrom(ctx, pgx.Identifier{"bench_copy"},
+		[]string{"provider_id", "external_id", "operator_id", "kind", "amount", "currency", "occurred_at"},
+		pgx.CopyFromSlice(len(rows), func(i int) ([]any, error) {
+			r := rows[i]
+			at, _ := time.Parse(time.RFC3339, r.OccurredAt)
+			return []any{r.ProviderID, r.ExternalID, r.OperatorID, r.Kind, r.Amount, r.Currency, at}, nil
+		}))
+	if err != nil {
+		return fmt.Errorf("COPY baseline: %w", err)
+	}
+	copyDur := time.Since(copyStart)
+	copyRate := float64(*n) / copyDur.Seconds()
+	fmt.Printf("bench: COPY baseline      %9.0f rows/s  (%d rows in %s)\n", copyRate, *n, copyDur.Round(time.Millisecond))
+
+	// Tollgate: POST /v1/transactions with idempotency and bucket updates.
+	var accepted, next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, *workers)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers}}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	apiStart := time.Now()
+	progress := time.NewTicker(2 * time.Second)
+	defer progress.Stop()
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-progress.C:
+				fmt.Printf("bench: ... %d/%d rows accepted\n", accepted.Load(), *n)
+			}
+		}
+	}()
+	for w := 0; w < *workers; w++ {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(bodies) {
+					return
+				}
+				req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+ln.Addr().String()+"/v1/transactions", bytes.NewReader(bodies[i]))
+				req.Header.Set("Authorization", "Bearer "+key)
+				req.Header.Set("Content-Type", "application/json")
+				resp, err := client.Do(req)
+				if err != nil {
+					errc <- err
+					return
+				}
+				var res store.IngestResult
+				err = json.NewDecoder(resp.Body).Decode(&res)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || len(res.Rejected) > 0 {
+					errc <- fmt.Errorf("batch %d: status %d, %d rejected, %v", i, resp.StatusCode, len(res.Rejected), err)
+					return
+				}
+				accepted.Add(int64(res.Accepted))
+			}
+		})
+	}
+	wg.Wait()
+	close(done)
+	apiDur := time.Since(apiStart)
+	select {
+	case err := <-errc:
+		return err
+	default:
+	}
+	if accepted.Load() != int64(*n) {
+		return fmt.Errorf("accepted %d of %d rows", accepted.Load(), *n)
+	}
+	apiRate := float64(*n) / apiDur.Seconds()
+	fmt.Printf("bench: POST /v1/transactions %6.0f rows/s  (%d rows in %s)\n", apiRate, *n, apiDur.Round(time.Millisecond))
+	fmt.Printf("bench: ratio API/COPY       %.2f  (target >= 0.50)\n", apiRate/copyRate)
+	fmt.Printf("bench: peak RSS of the API process %.0f MB (target <= 300 MB, includes the generated rows)\n", rssMB())
+
+	// Check: the buckets hold exactly what was posted.
+	var count int64
+	if err := pool.QueryRow(ctx, `SELECT sum(tx_count)::bigint FROM bucket_totals`).Scan(&count); err != nil {
+		return err
+	}
+	if count != int64(*n) {
+		return fmt.Errorf("bucket totals hold %d rows, expected %d", count, *n)
+	}
+	return nil
+}
+
+func seedContracts(ctx context.Context, st *store.Store) error {
+	if _, err := st.CreateParty(ctx, store.Party{ID: "op-1", Kind: "operator", Name: "Bench operator", Currency: "EUR"}); err != nil {
+		return err
+	}
+	for i := 0; i < 4; i++ {
+		pv := fmt.Sprintf("pv-%d", i)
+		if _, err := st.CreateParty(ctx, store.Party{ID: pv, Kind: "provider", Name: "Bench " + pv, Currency: "EUR"}); err != nil {
+			return err
+		}
+		var c tollgate.Contract
+		raw := fmt.Sprintf(`{"id":"c-%d","operator_id":"op-1","provider_id":%q,"currency":"EUR","timezone":"UTC",
+			"schedule":{"every":"24h"},"grace_period":"0s",
+			"terms":{"effective_from":"2020-01-01T00:00:00Z","revenue_share":[{"up_to":null,"rate":"0.10"}],
+				"fee_per_charge":"0.01","minimum_guarantee":"0","cap":null,"carry_negative":true},
+			"approval":{"auto_approve_limit":"1000.00","approvals_required":1,"approval_timeout":"48h"},
+			"payout":{"adapter":"simulated"}}`, i, pv)
+		if err := json.Unmarshal([]byte(raw), &c); err != nil {
+			return err
+		}
+		if _, err := st.CreateContract(ctx, c, "bench"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
