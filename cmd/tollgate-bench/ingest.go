@@ -44,7 +44,7 @@ func genBenchRows(n int, start time.Time) []benchRow {
 	for i := range rows {
 		rows[i] = benchRow{ProviderID: fmt.Sprintf("pv-%d", i%4), OperatorID: "op-1",
 			ExternalID: fmt.Sprintf("ext-%09d", i), Kind: kinds[r.IntN(len(kinds))],
-			Amount:     decimal.New(r.Int64N(100000)+1, -2).StringFixed(2), Currency: "EUR",
+			Amount: decimal.New(r.Int64N(100000)+1, -2).StringFixed(2), Currency: "EUR",
 			OccurredAt: start.Add(time.Duration(r.IntN(24*3600)) * time.Second).Format(time.RFC3339)}
 	}
 	return rows
