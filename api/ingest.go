@@ -24,6 +24,7 @@ func (s *Server) ingestRoutes() {
 	s.route(http.MethodPost, "/v1/transactions", RoleIngest, s.postTransactions)
 	s.route(http.MethodGet, "/v1/transactions", RoleViewer, s.listTransactions)
 	s.route(http.MethodPost, "/v1/providers/:id/events", RolePublic, s.providerPush)
+	s.route(http.MethodPost, "/v1/push-archive/:id/reprocess", RoleOperator, s.reprocessPush)
 
 	s.route(http.MethodPost, "/v1/fx-rates", RoleOperator, s.addRate)
 	s.route(http.MethodGet, "/v1/fx-rates", RoleViewer, s.listRates)

@@ -177,6 +177,12 @@ func TestProviderPushSignatures(t *testing.T) {
 	code, resp = push(sig, body)
 	require.Equal(t, 409, code, "a signature seen before is refused: %s", resp)
 
+	// Any archived batch can be processed again; ingest stays exactly-once.
+	var again store.IngestResult
+	f.call(t, "POST", "/v1/push-archive/1/reprocess", f.admin, "", 200, &again)
+	require.Equal(t, 0, again.Accepted)
+	require.Equal(t, 1, again.Duplicates)
+
 	code, _ = push(api.SignPayload("whsec_wrong", body, f.now), body)
 	require.Equal(t, 401, code)
 	code, _ = push(api.SignPayload(f.secret, body, f.now.Add(-6*time.Minute)), body)

@@ -102,6 +102,7 @@ func (s *Server) providerPush(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("Tollgate-Archive-Id", strconv.FormatInt(archiveID, 10))
 	return c.JSON(http.StatusOK, res)
 }
 
@@ -273,4 +274,28 @@ func (s *Server) discardDeadLetter(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, d)
+}
+
+// reprocessPush ingests an archived push body again. Ingest is idempotent,
+// so rows already stored count as duplicates and only rows that failed
+// before (for example for want of a contract) can be accepted now.
+func (s *Server) reprocessPush(c echo.Context) error {
+	id, err := int64Param(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	providerID, body, err := s.Store.ArchivedPush(ctx, id)
+	if err != nil {
+		return err
+	}
+	rows, err := decodeBatch(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	res, err := s.Store.Ingest(ctx, rows, "reprocess:"+strconv.FormatInt(id, 10), providerID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
 }

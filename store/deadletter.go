@@ -154,3 +154,12 @@ func (s *Store) ArchivePush(ctx context.Context, providerID, signature string, b
 	}
 	return id, dbErr(err)
 }
+
+// ArchivedPush returns a provider push's raw body, for re-processing.
+func (s *Store) ArchivedPush(ctx context.Context, id int64) (providerID string, body []byte, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT provider_id, body FROM push_archive WHERE id = $1`, id).Scan(&providerID, &body)
+	if err != nil {
+		return "", nil, notFound(err, "archived push %d not found", id)
+	}
+	return providerID, body, nil
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"github.com/tollgate/tollgate"
 )
@@ -77,6 +78,12 @@ func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Tr
 			&t.OccurredAt, &meta, &t.Late, &t.CycleID, &t.ReceivedAt)
 		if meta != nil {
 			t.Metadata = meta
+		}
+		// Amounts are stored normalised ("12.3"); show the currency's minor units.
+		if d, perr := decimal.NewFromString(t.Amount); perr == nil {
+			if c, cerr := tollgate.ParseCurrency(t.Currency); cerr == nil {
+				t.Amount = tollgate.FormatAmount(d, c)
+			}
 		}
 		return t, err
 	})
