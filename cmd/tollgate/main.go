@@ -4,6 +4,7 @@
 //	tollgate migrate   apply database migrations
 //	tollgate api       serve the HTTP API
 //	tollgate worker    run the Temporal worker
+//	tollgate ledger verify   check the ledger's hash chain and trial balance
 package main
 
 import (
@@ -11,19 +12,26 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/api"
+	"github.com/tollgate/tollgate/ledger"
 	"github.com/tollgate/tollgate/migrations"
 	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/worker"
@@ -35,6 +43,11 @@ commands:
   migrate   apply pending database migrations and exit
   api       serve the HTTP API
   worker    run the Temporal worker (workflows and activities)
+  ledger verify
+            recompute the ledger's hash chain, account balances and trial
+            balance on one snapshot and print a summary; needs only
+            DATABASE_URL. Exit status 0: intact, 3: a break was found
+            (the first one is named), 1: the check could not run.
 
 configuration (environment, overridable by flags):
   DATABASE_URL          PostgreSQL connection string (required)
@@ -94,12 +107,16 @@ func main() {
 		fmt.Fprint(os.Stderr, usage)
 		os.Exit(2)
 	}
-	cmd := os.Args[1]
+	cmd, args, err := splitCommand(os.Args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tollgate: %v\n\n%s", err, usage)
+		os.Exit(2)
+	}
 	if cmd == "-h" || cmd == "--help" || cmd == "help" {
 		fmt.Print(usage)
 		return
 	}
-	cfg, err := loadConfig(cmd, os.Args[2:])
+	cfg, err := loadConfig(cmd, args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "tollgate:", err)
 		os.Exit(2)
@@ -114,6 +131,12 @@ func main() {
 		err = runAPI(ctx, cfg, logger)
 	case "worker":
 		err = runWorker(ctx, cfg, logger)
+	case "ledger verify":
+		var intact bool
+		intact, err = runLedgerVerify(ctx, cfg, os.Stdout, os.Stderr)
+		if err == nil && !intact {
+			os.Exit(exitLedgerBroken)
+		}
 	default:
 		fmt.Fprintf(os.Stderr, "tollgate: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
@@ -150,7 +173,7 @@ func runAPI(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return err
 		}
 	}
-	srv := api.New(api.Deps{Pool: pool, Store: store.New(pool, nil), Temporal: tc, Logger: logger}).HTTPServer(cfg.APIAddr)
+	srv := api.New(api.Deps{Pool: pool, Store: store.New(pool, nil), Ledger: ledger.New(pool), Temporal: tc, Logger: logger}).HTTPServer(cfg.APIAddr)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	logger.Info("API listening", "addr", cfg.APIAddr)
@@ -179,4 +202,137 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger) error {
 	stopCh := make(chan any)
 	go func() { <-ctx.Done(); close(stopCh) }()
 	return w.Run(stopCh)
+}
+
+// splitCommand returns the command and its flags. "ledger" takes a
+// subcommand, so its command is two words.
+func splitCommand(args []string) (string, []string, error) {
+	if len(args) == 0 {
+		return "", nil, errors.New("no command given")
+	}
+	if args[0] != "ledger" {
+		return args[0], args[1:], nil
+	}
+	if len(args) < 2 || args[1] != "verify" {
+		return "", nil, errors.New(`"ledger" needs a subcommand: ledger verify`)
+	}
+	return "ledger verify", args[2:], nil
+}
+
+// exitLedgerBroken is the exit status of "ledger verify" when it finds a
+// break, so scripts can tell a broken ledger from a check that could not run.
+const exitLedgerBroken = 3
+
+// verifyProgressEvery is how often a long verify reports that it is alive.
+const verifyProgressEvery = 10 * time.Second
+
+// runLedgerVerify runs ledger.Verify against DATABASE_URL alone and prints
+// the summary to out and progress to progress. It reports whether the ledger
+// is intact; an error means the check could not run.
+func runLedgerVerify(ctx context.Context, cfg config, out, progress io.Writer) (bool, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return false, fmt.Errorf("PostgreSQL: %w", err)
+	}
+	defer pool.Close()
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	err = pool.Ping(pctx)
+	cancel()
+	if err != nil {
+		return false, fmt.Errorf("PostgreSQL: %w", err)
+	}
+
+	// The head's sequence number is the chain length; Verify walks it in one
+	// read-only snapshot and reports no progress of its own, so report time.
+	var links int64
+	if err := pool.QueryRow(ctx, `SELECT seq FROM ledger_chain_head`).Scan(&links); err != nil {
+		return false, fmt.Errorf("reading the ledger chain head (has `tollgate migrate` run?): %w", err)
+	}
+	fmt.Fprintf(progress, "verifying %d chained entries...\n", links)
+	start := time.Now()
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(verifyProgressEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				fmt.Fprintf(progress, "still verifying after %s...\n", time.Since(start).Round(time.Second))
+			}
+		}
+	}()
+	r, err := ledger.New(pool).Verify(ctx)
+	close(done)
+	<-stopped
+	if err != nil {
+		return false, err
+	}
+	printVerifyReport(out, r, time.Since(start))
+	return r.OK, nil
+}
+
+// printVerifyReport writes the human summary of a verify run.
+func printVerifyReport(w io.Writer, r ledger.VerifyReport, took time.Duration) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if r.OK {
+		fmt.Fprintln(tw, "ledger verify: OK")
+	} else {
+		fmt.Fprintln(tw, "ledger verify: BREAK FOUND")
+	}
+	if b := r.Break; b != nil {
+		var where []string
+		if b.EntryID != 0 {
+			where = append(where, fmt.Sprintf("entry %d", b.EntryID))
+		}
+		if b.Seq != 0 {
+			where = append(where, fmt.Sprintf("chain seq %d", b.Seq))
+		}
+		if b.AccountID != 0 {
+			where = append(where, fmt.Sprintf("account %d", b.AccountID))
+		}
+		if b.Currency != "" {
+			where = append(where, string(b.Currency))
+		}
+		fmt.Fprintf(tw, "first break:\t%s at %s\n", b.Kind, strings.Join(where, ", "))
+		fmt.Fprintf(tw, "\t%s\n", b.Detail)
+	}
+	entries := "entries checked:"
+	if r.Break != nil && r.Head == "" {
+		entries = "entries checked before the break:"
+	}
+	fmt.Fprintf(tw, "%s\t%d\n", entries, r.Entries)
+	fmt.Fprintf(tw, "accounts checked:\t%d\n", r.Accounts)
+	if r.Head != "" {
+		fmt.Fprintf(tw, "head hash:\t%s\n", r.Head)
+	}
+	curs := make([]tollgate.Currency, 0, len(r.TrialBalance))
+	for c := range r.TrialBalance {
+		curs = append(curs, c)
+	}
+	slices.Sort(curs)
+	if len(curs) == 0 {
+		fmt.Fprintln(tw, "trial balance:\tno accounts")
+	}
+	for i, c := range curs {
+		label := ""
+		if i == 0 {
+			label = "trial balance:"
+		}
+		n := r.TrialBalance[c]
+		amount := strconv.FormatInt(n, 10) + " minor units"
+		if _, err := tollgate.ParseCurrency(string(c)); err == nil {
+			amount = tollgate.FormatAmount(tollgate.FromMinorUnits(n, c), c)
+		}
+		verdict := "balanced"
+		if n != 0 {
+			verdict = "NOT ZERO"
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\n", label, c, amount, verdict)
+	}
+	fmt.Fprintf(tw, "checked at:\t%s (took %s)\n", r.CheckedAt.UTC().Format(time.RFC3339), took.Round(time.Millisecond))
+	_ = tw.Flush()
 }

@@ -1,11 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/internal/testdb"
+	"github.com/tollgate/tollgate/ledger"
 )
 
 // The production binary talks to an external Temporal cluster; linking the
@@ -26,4 +35,107 @@ func TestConfigRequiresDatabaseURL(t *testing.T) {
 	c, err := loadConfig("api", []string{"-addr", ":9999"})
 	require.NoError(t, err)
 	require.Equal(t, ":9999", c.APIAddr)
+}
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+func TestSplitCommand(t *testing.T) {
+	cmd, args, err := splitCommand([]string{"ledger", "verify", "-database-url", "postgres://x"})
+	require.NoError(t, err)
+	require.Equal(t, "ledger verify", cmd)
+	require.Equal(t, []string{"-database-url", "postgres://x"}, args)
+	cmd, args, err = splitCommand([]string{"api", "-addr", ":1"})
+	require.NoError(t, err)
+	require.Equal(t, "api", cmd)
+	require.Equal(t, []string{"-addr", ":1"}, args)
+	for _, bad := range [][]string{{"ledger"}, {"ledger", "-database-url", "x"}, {"ledger", "check"}} {
+		_, _, err := splitCommand(bad)
+		require.ErrorContains(t, err, "ledger verify", bad)
+	}
+}
+
+func TestLedgerVerifyCommand(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := testdb.URL(t)
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	cfg := config{DatabaseURL: url}
+
+	// An empty ledger is intact.
+	var out, progress bytes.Buffer
+	ok, err := runLedgerVerify(ctx, cfg, &out, &progress)
+	require.NoError(t, err)
+	require.True(t, ok, out.String())
+	require.Contains(t, out.String(), "ledger verify: OK")
+	require.Contains(t, out.String(), "no accounts")
+
+	l := ledger.New(pool)
+	acct := func(party string, p ledger.Purpose, cur tollgate.Currency) ledger.AccountKey {
+		return ledger.AccountKey{PartyID: party, Purpose: p, Currency: cur}
+	}
+	var ids []int64
+	for i, cur := range []tollgate.Currency{"EUR", "EUR", "JPY", "KWD"} {
+		e, err := l.Post(ctx, ledger.EntryInput{IdempotencyKey: fmt.Sprint("e", i), Description: "test",
+			Postings: []ledger.PostingInput{
+				{Account: acct("op", ledger.PurposeOperatorPayable, cur), Amount: -int64(100 + i)},
+				{Account: acct("prov", ledger.PurposeProviderReceivable, cur), Amount: int64(100 + i)},
+			}})
+		require.NoError(t, err)
+		ids = append(ids, e.ID)
+	}
+
+	out.Reset()
+	progress.Reset()
+	ok, err = runLedgerVerify(ctx, cfg, &out, &progress)
+	require.NoError(t, err)
+	require.True(t, ok, out.String())
+	require.Equal(t, "verifying 4 chained entries...\n", progress.String())
+	r, err := l.Verify(ctx)
+	require.NoError(t, err)
+	for _, want := range []string{
+		"ledger verify: OK",
+		"entries checked: 4",
+		"accounts checked: 6",
+		"head hash: " + r.Head,
+		"trial balance: EUR 0.00 balanced",
+		"JPY 0 balanced",
+		"KWD 0.000 balanced",
+	} {
+		require.Contains(t, squeeze(out.String()), want)
+	}
+	require.NotContains(t, out.String(), "break")
+
+	// Edit a posted description behind the triggers' backs (as the owner).
+	victim := ids[1]
+	_, err = pool.Exec(ctx, `ALTER TABLE ledger_entries DISABLE TRIGGER USER`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE ledger_entries SET description = 'edited' WHERE id = $1`, victim)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `ALTER TABLE ledger_entries ENABLE TRIGGER USER`)
+	require.NoError(t, err)
+
+	out.Reset()
+	ok, err = runLedgerVerify(ctx, cfg, &out, &progress)
+	require.NoError(t, err)
+	require.False(t, ok)
+	require.Contains(t, out.String(), "ledger verify: BREAK FOUND")
+	require.Contains(t, squeeze(out.String()), fmt.Sprintf("first break: content at entry %d, chain seq 2", victim))
+	require.Contains(t, squeeze(out.String()), fmt.Sprintf("entry %d content hashes to", victim))
+	require.Contains(t, squeeze(out.String()), "entries checked before the break: 1")
+	require.NotContains(t, out.String(), "head hash")
+}
+
+// squeeze collapses the summary's column padding to single spaces.
+func squeeze(s string) string {
+	return regexp.MustCompile(` {2,}`).ReplaceAllString(s, " ")
+}
+
+func TestLedgerVerifyCommandCannotRun(t *testing.T) {
+	t.Parallel()
+	var out, progress bytes.Buffer
+	_, err := runLedgerVerify(t.Context(), config{DatabaseURL: "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, &out, &progress)
+	require.ErrorContains(t, err, "PostgreSQL")
+	require.Empty(t, out.String())
 }
