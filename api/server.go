@@ -102,4 +102,5 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/v1/diagnostics/roundtrip", RoleOperator, s.roundTrip)
 	s.ingestRoutes()
 	s.ledgerRoutes()
+	s.cycleRoutes()
 }
