@@ -24,6 +24,7 @@ func New(c client.Client, acts *activities.Activities) sdkworker.Worker {
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.RoundTrip, workflow.RegisterOptions{Name: workflows.RoundTripWorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.SettlementCycle, workflow.RegisterOptions{Name: workflows.SettlementCycleWorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.ScheduledCycle, workflow.RegisterOptions{Name: workflows.ScheduledCycleWorkflowName})
 	// Activities are registered one by one under explicit names: a renamed
 	// method must not silently rename an activity type in open histories.
 	r.RegisterActivityWithOptions(acts.RecordPing, activity.RegisterOptions{Name: workflows.RecordPingActivityName})

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -36,8 +37,12 @@ type cycle struct {
 	attempt int
 
 	// Read-model recording and notifications run beside the main flow.
+	// statuses holds a copy of the record at each status change not yet
+	// written, so the read model sees every status, in order.
+	statuses  []activities.CycleRecord
 	dirty     bool
 	recording bool
+	outboxes  []*outbox
 	notifying int
 }
 
@@ -86,11 +91,22 @@ var (
 // search attributes follow.
 func (c *cycle) setStatus(ctx workflow.Context, status string) {
 	c.rec.Status = status
+	c.statuses = append(c.statuses, c.snapshot())
+	c.dirty = false
 	err := workflow.UpsertTypedSearchAttributes(ctx, saContractID.ValueSet(c.in.ContractID), saStatus.ValueSet(status))
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("search attributes not updated", "error", err)
 	}
-	c.touch()
+}
+
+// snapshot copies the record so later appends cannot change what is queued.
+func (c *cycle) snapshot() activities.CycleRecord {
+	r := c.rec
+	r.Approvals = slices.Clone(r.Approvals)
+	r.Anomalies = slices.Clone(r.Anomalies)
+	r.LedgerEntry = slices.Clone(r.LedgerEntry)
+	r.Timeline = slices.Clone(r.Timeline)
+	return r
 }
 
 func (c *cycle) upsertAmount(ctx workflow.Context) {
@@ -109,8 +125,9 @@ func (c *cycle) event(ctx workflow.Context, name, detail string) {
 func (c *cycle) touch() { c.dirty = true }
 
 // startRecorder writes the read model whenever the state changed, one write
-// at a time so an older snapshot can never overwrite a newer one, and
-// coalescing changes made while a write is in flight.
+// at a time so an older snapshot can never overwrite a newer one. Every
+// status is written; other changes made while a write is in flight are
+// coalesced into the next write.
 func (c *cycle) startRecorder(ctx workflow.Context) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		// The last writes happen while the cycle finishes, possibly after a
@@ -118,10 +135,16 @@ func (c *cycle) startRecorder(ctx workflow.Context) {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 		actx := withOptions(ctx, recordOptions)
 		for {
-			_ = workflow.Await(ctx, func() bool { return c.dirty })
-			c.dirty, c.recording = false, true
-			c.rec.UpdatedAt = workflow.Now(ctx)
-			err := workflow.ExecuteActivity(actx, ActivityRecordCycle, activities.RecordRequest{Record: c.rec}).Get(ctx, nil)
+			_ = workflow.Await(ctx, func() bool { return c.dirty || len(c.statuses) > 0 })
+			var rec activities.CycleRecord
+			if len(c.statuses) > 0 {
+				rec, c.statuses = c.statuses[0], c.statuses[1:]
+			} else {
+				rec, c.dirty = c.rec, false
+			}
+			c.recording = true
+			rec.UpdatedAt = workflow.Now(ctx)
+			err := workflow.ExecuteActivity(actx, ActivityRecordCycle, activities.RecordRequest{Record: rec}).Get(ctx, nil)
 			c.recording = false
 			if err != nil {
 				// The next change writes the whole record again; the
@@ -134,7 +157,7 @@ func (c *cycle) startRecorder(ctx workflow.Context) {
 
 // flush waits until the read model holds the latest state.
 func (c *cycle) flush(ctx workflow.Context) {
-	_ = workflow.Await(ctx, func() bool { return !c.dirty && !c.recording })
+	_ = workflow.Await(ctx, func() bool { return !c.dirty && len(c.statuses) == 0 && !c.recording })
 }
 
 // outcome of a step that may park.
