@@ -29,10 +29,10 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/ledger"
 	"github.com/tollgate/tollgate/migrations"
+	"github.com/tollgate/tollgate/payouts"
 	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/worker"
 )
@@ -56,6 +56,8 @@ configuration (environment, overridable by flags):
   TOLLGATE_API_ADDR     API listen address (default :8080)
   TOLLGATE_ADMIN_KEY    bootstrap admin API key to register at API start (optional)
   TOLLGATE_LOG_LEVEL    debug|info|warn|error (default info)
+  TOLLGATE_PAYOUT_HTTP_URL, TOLLGATE_PAYOUT_HTTP_STATUS_URL, TOLLGATE_PAYOUT_HTTP_TOKEN
+                        the generic HTTP payout adapter ("http"; off when unset)
 `
 
 // config is the production binary's configuration.
@@ -66,6 +68,7 @@ type config struct {
 	APIAddr           string
 	AdminKey          string
 	LogLevel          slog.Level
+	PayoutHTTP        payouts.HTTPOptions
 }
 
 func loadConfig(cmd string, args []string) (config, error) {
@@ -75,6 +78,11 @@ func loadConfig(cmd string, args []string) (config, error) {
 		TemporalNamespace: envOr("TEMPORAL_NAMESPACE", "default"),
 		APIAddr:           envOr("TOLLGATE_API_ADDR", ":8080"),
 		AdminKey:          os.Getenv("TOLLGATE_ADMIN_KEY"),
+		PayoutHTTP: payouts.HTTPOptions{
+			InitiateURL: os.Getenv("TOLLGATE_PAYOUT_HTTP_URL"),
+			StatusURL:   os.Getenv("TOLLGATE_PAYOUT_HTTP_STATUS_URL"),
+			Token:       os.Getenv("TOLLGATE_PAYOUT_HTTP_TOKEN"),
+		},
 	}
 	level := envOr("TOLLGATE_LOG_LEVEL", "info")
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
@@ -197,7 +205,7 @@ func runWorker(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer pool.Close()
 	defer tc.Close()
-	w := worker.New(tc, &activities.Activities{Pool: pool})
+	w := worker.New(tc, worker.NewActivities(pool, worker.PayoutConfig{HTTP: cfg.PayoutHTTP}))
 	logger.Info("worker starting", "temporal", cfg.TemporalAddress, "namespace", cfg.TemporalNamespace)
 	stopCh := make(chan any)
 	go func() { <-ctx.Done(); close(stopCh) }()

@@ -47,7 +47,9 @@ type Config struct {
 	TemporalPort int    // 0 picks a port
 	UIPort       int    // 0 disables the Web UI
 	AdminKey     string
-	Logger       *slog.Logger
+	// Payouts configures the payout adapters (the simulated bank by default).
+	Payouts worker.PayoutConfig
+	Logger  *slog.Logger
 	// Progress receives one line per start-up step.
 	Progress io.Writer
 }
@@ -61,6 +63,7 @@ type Stack struct {
 	Temporal    *devtemporal.Server
 	Client      client.Client
 	Worker      sdkworker.Worker
+	Activities  *activities.Activities
 	API         *api.Server
 	APIURL      string
 	httpServer  *http.Server
@@ -141,7 +144,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 
 	step("starting worker ...")
-	st.Worker = worker.New(st.Client, &activities.Activities{Pool: st.Pool})
+	st.Activities = worker.NewActivities(st.Pool, cfg.Payouts)
+	st.Worker = worker.New(st.Client, st.Activities)
 	if err = st.Worker.Start(); err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("worker: %w", err)
