@@ -1,0 +1,79 @@
+package workflows_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/activities"
+	"github.com/tollgate/tollgate/ledger"
+	"github.com/tollgate/tollgate/payouts"
+	"github.com/tollgate/tollgate/workflows"
+)
+
+func TestGracePeriodDelaysCloseAndLocksRates(t *testing.T) {
+	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
+	var cutoff time.Time
+	f.env.OnActivity(workflows.ActivityComputeStatement, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, req activities.ComputeRequest) (activities.ComputeResult, error) {
+			cutoff = req.Cutoff
+			return activities.ComputeResult{Statement: tollgate.Statement{Currency: "EUR", Total: "0.00", CarryOut: "0.00"}}, nil
+		})
+	f.env.ExecuteWorkflow(workflows.SettlementCycle, workflows.CycleInput{ContractID: contract, PeriodEnd: start, InitiatedBy: initiator, GracePeriod: time.Hour})
+	require.NoError(t, f.env.GetWorkflowError())
+	rec := f.recorder.last()
+	require.Equal(t, start.Add(time.Hour), rec.Timeline[indexOf(events(rec), "closed")].At, "the period closes after the grace period")
+	require.Equal(t, start.Add(time.Hour), cutoff)
+}
+
+func TestNegativeTotalBooksTheMirrorAndPaysNothing(t *testing.T) {
+	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
+	f.env.OnActivity(workflows.ActivityComputeStatement, mock.Anything, mock.Anything).Return(activities.ComputeResult{
+		Statement: tollgate.Statement{Currency: "EUR", Total: "-5.00", CarryOut: "0.00"}, TotalMinor: -500, AutoApproveLimitMinor: 10000,
+	}, nil)
+	f.at(time.Minute, func() {
+		rec := f.status()
+		require.Equal(t, workflows.StatusAwaitingApproval, rec.Status, "a negative total is flagged")
+		require.Contains(t, rec.Anomalies[0], activities.AnomalyNegativeTotal)
+		f.mustUpdate(workflows.ActionApprove, approve("bob"))
+	})
+	res := f.run()
+	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.EqualValues(t, 500, f.ledger.balance(operator, ledger.PurposeOperatorPayable))
+	require.EqualValues(t, -500, f.ledger.balance(provider, ledger.PurposeProviderReceivable))
+	require.Equal(t, 0, f.bank.Count())
+	require.Contains(t, events(f.recorder.last()), "payout_skipped")
+}
+
+func TestWorkflowCancellationBeforePostingReleases(t *testing.T) {
+	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{})
+	f.at(time.Minute, func() { f.env.CancelWorkflow() })
+	f.env.ExecuteWorkflow(workflows.SettlementCycle, workflows.CycleInput{ContractID: contract, PeriodEnd: start, InitiatedBy: initiator})
+	require.True(t, f.env.IsWorkflowCompleted())
+	var res workflows.CycleResult
+	require.NoError(t, f.env.GetWorkflowResult(&res))
+	require.Equal(t, workflows.StatusCancelled, res.Status)
+	require.Equal(t, []string{f.id}, f.store.released)
+	require.Equal(t, workflows.StatusCancelled, f.recorder.last().Status)
+}
+
+func TestSignalsFromTheUIForOperatorActions(t *testing.T) {
+	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
+	f.store.failClose = true
+	f.at(10*time.Minute, func() {
+		f.env.SignalWorkflow(workflows.ActionSkip, act("ops")) // close is not skippable
+		f.env.SignalWorkflow(workflows.ActionRetry, act(""))   // no actor
+	})
+	f.at(11*time.Minute, func() {
+		rec := f.status()
+		require.Equal(t, workflows.StatusNeedsAttention, rec.Status)
+		require.Equal(t, 2, count(events(rec), "signal_ignored"))
+		f.store.setFailClose(false)
+		f.env.SignalWorkflow(workflows.ActionRetry, act("ops"))
+	})
+	require.Equal(t, workflows.StatusCompleted, f.run().Status)
+}
