@@ -76,8 +76,8 @@ func SettlementCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 		return CycleResult{}, err
 	}
 	c.startRecorder(ctx)
-	c.setStatus(ctx, StatusCollecting)
 	c.event(ctx, "started", "initiated by "+in.InitiatedBy)
+	c.setStatus(ctx, StatusCollecting)
 
 	if end := c.run(ctx); end != "" {
 		return c.finish(ctx, end)

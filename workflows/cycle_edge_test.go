@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/activities"
@@ -76,4 +77,22 @@ func TestSignalsFromTheUIForOperatorActions(t *testing.T) {
 		f.env.SignalWorkflow(workflows.ActionRetry, act("ops"))
 	})
 	require.Equal(t, workflows.StatusCompleted, f.run().Status)
+}
+
+func TestFailedPostingCannotBeCancelled(t *testing.T) {
+	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
+	f.env.OnActivity(workflows.ActivityPostStatement, mock.Anything, mock.Anything).
+		Return(activities.PostResult{}, temporal.NewApplicationError("connection reset after commit?", activities.ErrTypeUnavailable)).Times(5)
+	f.env.OnActivity(workflows.ActivityPostStatement, mock.Anything, mock.Anything).Return(activities.PostResult{EntryID: 42}, nil).Once()
+	f.at(10*time.Minute, func() {
+		require.Equal(t, workflows.StatusNeedsAttention, f.status().Status)
+		// The posting may have committed before the failure: releasing the
+		// transactions now could settle them twice.
+		f.refused(workflows.ActionCancel, act("ops"), "can no longer be cancelled")
+		f.mustUpdate(workflows.ActionRetry, act("ops"))
+	})
+	res := f.run()
+	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Equal(t, []int64{42}, res.LedgerEntries)
+	require.Empty(t, f.store.released)
 }

@@ -142,7 +142,7 @@ func (c *cycle) validateAction(name string, in OperatorAction) error {
 			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; only a failed step that is safe to skip (the anomaly check) can be skipped")
 		}
 	case ActionCancel:
-		if c.entryID != 0 {
+		if c.booked {
 			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" has its statement posted to the ledger; it can no longer be cancelled")
 		}
 		if !c.parked && c.rec.Status != StatusAwaitingApproval {

@@ -18,7 +18,7 @@ import (
 func (c *cycle) approve(ctx workflow.Context, flagged bool) outcome {
 	c.required = max(c.snap.Approval.ApprovalsRequired, 1)
 	if !flagged && c.computed.TotalMinor <= c.computed.AutoApproveLimitMinor {
-		c.event(ctx, "auto_approved", "total "+c.computed.Statement.Total+" is within the auto-approval limit "+c.snap.Approval.AutoApproveLimit)
+		c.event(ctx, "auto_approved", "total "+c.computed.Statement.Total+" is within the contract's auto-approval limit and nothing is flagged")
 		return done
 	}
 	c.setStatus(ctx, StatusAwaitingApproval)
@@ -65,6 +65,7 @@ func (c *cycle) post(ctx workflow.Context) outcome {
 		return done
 	}
 	c.setStatus(ctx, StatusPosting)
+	c.booked = true
 	var res activities.PostResult
 	out := c.step(ctx, stepPost, false, func(ctx workflow.Context) error {
 		req := activities.PostRequest{
@@ -147,7 +148,7 @@ func (c *cycle) compensate(ctx workflow.Context) outcome {
 		req := activities.ReverseRequest{EntryID: c.entryID, IdempotencyKey: c.key("reverse"), Reason: "payout failed: " + c.rec.Error}
 		return workflow.ExecuteActivity(withOptions(ctx, defaultOptions), ActivityReversePosting, req).Get(ctx, &res)
 	})
-	c.entryID = 0
+	c.booked, c.entryID = false, 0
 	c.rec.LedgerEntry = append(c.rec.LedgerEntry, res.EntryID)
 	c.event(ctx, "reversed", "ledger entry "+strconv.FormatInt(res.EntryID, 10)+" undoes the posting")
 	c.rec.Error = reason

@@ -31,8 +31,12 @@ type cycle struct {
 	action    string
 	actor     string
 
-	// Money state: the live statement posting (0 when none) and the number
-	// of post/pay attempts, which keys the ledger and the payout.
+	// Money state: booked is true from the moment a posting is attempted
+	// until it is reversed (a posting whose activity failed may still have
+	// committed, so the cycle can no longer simply be cancelled); entryID is
+	// the live posting; attempt counts post/pay rounds and keys the ledger
+	// and the payout.
+	booked  bool
 	entryID int64
 	attempt int
 
