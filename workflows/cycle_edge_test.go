@@ -96,3 +96,20 @@ func TestFailedPostingCannotBeCancelled(t *testing.T) {
 	require.Equal(t, []int64{42}, res.LedgerEntries)
 	require.Empty(t, f.store.released)
 }
+
+func TestWorkflowCancellationAfterApprovalFinishesTheMoneySteps(t *testing.T) {
+	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{PendingPolls: 5})
+	f.at(time.Minute, func() { f.mustUpdate(workflows.ActionApprove, approve("bob")) })
+	f.at(time.Minute+300*time.Millisecond, func() {
+		require.Equal(t, workflows.StatusPaying, f.status().Status)
+		f.env.CancelWorkflow()
+	})
+	res := f.run()
+	require.Equal(t, workflows.StatusCompleted, res.Status, "a payout in flight is seen through, never abandoned")
+	require.Equal(t, 1, f.bank.Count())
+	require.Empty(t, f.store.released)
+	require.Contains(t, f.store.completed, f.id)
+	// Two notices (statement ready, paid) for each of two parties, all
+	// handled (skipped: the fixture's parties have no webhook URL).
+	require.Equal(t, 4, count(events(f.recorder.last()), "webhook_skipped"))
+}

@@ -43,10 +43,11 @@ func (c *cycle) outboxFor(ctx workflow.Context, party string) *outbox {
 	o := &outbox{party: party}
 	c.outboxes = append(c.outboxes, o)
 	workflow.Go(ctx, func(ctx workflow.Context) {
+		// Deliveries outlive a workflow cancellation: the cycle waits for
+		// its outboxes to drain before it ends.
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
 		for {
-			if err := workflow.Await(ctx, func() bool { return len(o.events) > 0 }); err != nil {
-				return
-			}
+			_ = workflow.Await(ctx, func() bool { return len(o.events) > 0 })
 			c.deliver(ctx, party, o.events[0])
 			o.events = o.events[1:]
 			c.notifying--
