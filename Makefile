@@ -24,9 +24,10 @@ test: $(BIN)/testpg  ## every test, against a private PostgreSQL started for thi
 
 BENCH_N ?= 200000
 
-bench: $(BIN)/testpg  ## benchmarks: ingest vs COPY, ledger posting
+bench: $(BIN)/testpg  ## benchmarks: ingest vs COPY, cycle latency over 1M transactions, ledger posting
 	$(GO) build -o $(BIN)/tollgate-bench ./cmd/tollgate-bench
 	./$(BIN)/tollgate-bench ingest -n $(BENCH_N)
+	./$(BIN)/tollgate-bench cycle -n 1000000
 	./$(BIN)/testpg -- $(GO) test -run '^$$' -bench . -benchtime 2000x ./ledger/...
 
 fmt:

@@ -20,7 +20,9 @@ var _ activities.PartyStore = (*Store)(nil)
 
 // CloseCycle claims every unclaimed, unsettled slot of the contract before
 // the period end for the cycle, advances the contract's closed_through, and
-// takes the contract's carry. It locks the contract row FOR UPDATE, which
+// takes the contract's carry. It locks the contract row FOR NO KEY UPDATE
+// (not FOR UPDATE, which would also block the key-share locks that foreign
+// keys from the cycle read model take, and deadlock with it), which
 // waits for in-flight ingest batches of the contract (they hold FOR SHARE)
 // and makes later batches see the new closed_through, so no row is lost
 // between periods. Idempotent: a retry returns the stored snapshot.
@@ -93,7 +95,7 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 func (s *Store) lockContract(ctx context.Context, tx pgx.Tx, id string, periodEnd time.Time) (ContractView, error) {
 	var closed *time.Time
 	var status string
-	err := tx.QueryRow(ctx, `SELECT closed_through, status FROM contracts WHERE id = $1 FOR UPDATE`, id).Scan(&closed, &status)
+	err := tx.QueryRow(ctx, `SELECT closed_through, status FROM contracts WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&closed, &status)
 	if err != nil {
 		return ContractView{}, notFound(err, "contract %q not found", id)
 	}

@@ -1,11 +1,14 @@
 // Command tollgate-bench measures Tollgate against baselines taken in the
 // same run, on the machine it runs on, and prints what it measured.
 //
-//	tollgate-bench ingest [-n 200000] [-batch 1000] [-workers 4]
+//	tollgate-bench ingest [-n 200000] [-batch 1000] [-workers N]
+//	tollgate-bench cycle  [-n 1000000] [-runs 5]
 //
 // ingest posts N transactions through POST /v1/transactions in batches and,
 // in the same run and database server, COPYs the same rows into a bare table
-// with the same primary key; it prints both rates and their ratio.
+// with the same primary key; it prints both rates and their ratio. cycle
+// times a cycle over N transactions to awaiting_approval and auto-approved
+// cycles to completed, on the real stack.
 package main
 
 import (
@@ -33,6 +36,8 @@ func main() {
 	switch os.Args[1] {
 	case "ingest":
 		err = runIngest(ctx, os.Args[2:])
+	case "cycle":
+		err = runCycle(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
 	}

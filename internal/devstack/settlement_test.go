@@ -15,12 +15,12 @@ import (
 	"github.com/tollgate/tollgate/workflows"
 )
 
-type client struct {
+type apiClient struct {
 	t    *testing.T
 	base string
 }
 
-func (c client) call(method, path, key, body string, want int, out any) {
+func (c apiClient) call(method, path, key, body string, want int, out any) {
 	c.t.Helper()
 	req, err := http.NewRequestWithContext(c.t.Context(), method, c.base+path, strings.NewReader(body))
 	require.NoError(c.t, err)
@@ -70,7 +70,7 @@ type cycleDoc struct {
 	Error string `json:"error"`
 }
 
-func waitStatus(t *testing.T, c client, key, id string, want ...string) cycleDoc {
+func waitStatus(t *testing.T, c apiClient, key, id string, want ...string) cycleDoc {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	var doc cycleDoc
@@ -105,7 +105,7 @@ func waitStatus(t *testing.T, c client, key, id string, want ...string) cycleDoc
 // computed values and the ledger against the statement.
 func TestSettlementEndToEnd(t *testing.T) {
 	st, admin := startStack(t)
-	c := client{t: t, base: st.APIURL}
+	c := apiClient{t: t, base: st.APIURL}
 	keyFor := func(name, role string) string {
 		key, id, hash := api.GenerateKey()
 		_, err := st.Pool.Exec(t.Context(), `INSERT INTO api_keys (id, name, role, secret_hash) VALUES ($1, $2, $3, $4)`, id, name, role, hash)
