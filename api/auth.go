@@ -103,8 +103,10 @@ func EnsureBootstrapKey(ctx context.Context, pool *pgxpool.Pool, key string) err
 }
 
 type authenticator struct {
-	pool  *pgxpool.Pool
-	clock func() time.Time
+	pool   *pgxpool.Pool
+	clock  func() time.Time
+	oidc   *oidcVerifier // nil: API keys only
+	limits *keyLimiter   // nil: no rate limiting
 }
 
 func newAuthenticator(pool *pgxpool.Pool, clock func() time.Time) *authenticator {
@@ -116,7 +118,11 @@ func (a *authenticator) authenticate(ctx context.Context, header string) (Princi
 	if !found || token == "" {
 		return Principal{}, tollgate.Errorf(tollgate.CodeUnauthorized, "missing bearer token: send Authorization: Bearer <api key>")
 	}
-	id, hash, ok := parseKey(strings.TrimSpace(token))
+	token = strings.TrimSpace(token)
+	if !strings.HasPrefix(token, keyPrefix) && a.oidc != nil && looksLikeJWT(token) {
+		return a.oidc.authenticate(ctx, token)
+	}
+	id, hash, ok := parseKey(token)
 	if !ok {
 		return Principal{}, tollgate.Errorf(tollgate.CodeUnauthorized, "malformed API key")
 	}
@@ -161,6 +167,11 @@ func (a *authenticator) require(min Role) echo.MiddlewareFunc {
 			}
 			if !p.Role.Allows(min) {
 				return tollgate.Errorf(tollgate.CodeForbidden, "role %q may not call %s %s (needs %s)", p.Role, c.Request().Method, c.Path(), min)
+			}
+			// Limited after authentication, so the budget is the
+			// credential's and strangers cannot spend it.
+			if err := a.limits.allow(p.KeyID); err != nil {
+				return err
 			}
 			c.SetRequest(c.Request().WithContext(context.WithValue(c.Request().Context(), principalKey{}, p)))
 			return next(c)

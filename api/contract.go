@@ -20,6 +20,7 @@ func (s *Server) createContract(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "contract.create", "contract", v.ID, nil, v)
 	return c.JSON(http.StatusCreated, v)
 }
 
@@ -53,6 +54,7 @@ func (s *Server) addTerms(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "contract.terms_add", "contract", c.Param("id"), nil, tv)
 	return c.JSON(http.StatusCreated, tv)
 }
 
@@ -65,6 +67,12 @@ func (s *Server) approveTerms(c echo.Context) error {
 	tv, err := s.Store.ApproveTerms(ctx, c.Param("id"), version, actor(ctx))
 	if err != nil {
 		return err
+	}
+	if tv.ApprovedBy == actor(ctx) {
+		s.auditf(c, "contract.terms_approve", "contract", c.Param("id"),
+			map[string]any{"version": version, "status": "pending"}, tv)
+	} else {
+		c.Set(auditedFlag, true) // already active: approving again changed nothing
 	}
 	return c.JSON(http.StatusOK, tv)
 }

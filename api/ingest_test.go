@@ -110,10 +110,16 @@ func TestTransactionsAndPosition(t *testing.T) {
 	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(txRow("a", "charge", "2000.00")), 200, &res)
 	require.Equal(t, 1, res.Duplicates)
 
-	// An ingest key may only send its own provider's rows.
+	// An ingest key may only send its own provider's rows: a stray row is
+	// rejected on its own, a batch of nothing but another provider's rows
+	// is refused as a whole (a client using the wrong key).
 	other := strings.Replace(txRow("z", "charge", "1.00"), `"provider_id":"pv-1"`, `"provider_id":"pv-2"`, 1)
-	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(other), 200, &res)
+	res = store.IngestResult{}
+	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(txRow("a", "charge", "2000.00"), other), 200, &res)
+	require.Equal(t, 1, res.Duplicates)
+	require.Len(t, res.Rejected, 1)
 	require.Equal(t, store.ReasonWrongParty, res.Rejected[0].Reason)
+	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(other, other), 403, nil)
 
 	var pos map[string]any
 	f.call(t, "GET", "/v1/contracts/c-1/position", f.admin, "", 200, &pos)

@@ -26,6 +26,7 @@ func (s *Server) createParty(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "party.create", "party", p.ID, nil, p)
 	return c.JSON(http.StatusCreated, p)
 }
 
@@ -54,5 +55,7 @@ func (s *Server) rotateSecret(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// The secrets themselves never enter the trail; that one was rotated does.
+	s.auditf(c, "party.rotate_secret", "party", p.ID, nil, map[string]any{"rotated": true, "grace": store.SecretGrace.String()})
 	return c.JSON(http.StatusOK, p)
 }

@@ -27,14 +27,23 @@ type Deps struct {
 	Clock    func() time.Time
 	// BodyLimit caps request bodies (default 16 MiB: 10,000 transactions).
 	BodyLimit string
+	// OIDC, when set, accepts identity-provider JWTs besides API keys.
+	OIDC *OIDCConfig
+	// RateLimit is the per-credential budget (generous defaults when zero).
+	RateLimit RateLimit
+	// CORSOrigins lists the browser origins allowed to call the API. Empty
+	// (the default) sends no CORS headers, so browsers refuse cross-origin
+	// calls.
+	CORSOrigins []string
 }
 
 // Server holds the handlers' dependencies and the route rules.
 type Server struct {
 	Deps
-	echo  *echo.Echo
-	rules map[routeKey]Role
-	auth  *authenticator
+	echo    *echo.Echo
+	rules   map[routeKey]Role
+	auth    *authenticator
+	openapi *apiContract
 }
 
 type routeKey struct{ Method, Path string }
@@ -53,7 +62,11 @@ func New(d Deps) *Server {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(d.Logger)
-	s := &Server{Deps: d, echo: e, rules: map[routeKey]Role{}, auth: newAuthenticator(d.Pool, d.Clock)}
+	s := &Server{Deps: d, echo: e, rules: map[routeKey]Role{}, auth: newAuthenticator(d.Pool, d.Clock), openapi: loadContract()}
+	s.auth.limits = newKeyLimiter(d.RateLimit, d.Clock)
+	if d.OIDC != nil {
+		s.auth.oidc = newOIDCVerifier(*d.OIDC, d.Clock)
+	}
 	e.Use(
 		middleware.RequestID(),
 		recoverer(d.Logger),
@@ -61,6 +74,15 @@ func New(d Deps) *Server {
 		middleware.BodyLimit(d.BodyLimit),
 		securityHeaders,
 	)
+	if len(d.CORSOrigins) > 0 {
+		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+			AllowOrigins:  d.CORSOrigins,
+			AllowMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete},
+			AllowHeaders:  []string{echo.HeaderAuthorization, echo.HeaderContentType},
+			ExposeHeaders: []string{echo.HeaderXRequestID, "Retry-After"},
+			MaxAge:        600,
+		}))
+	}
 	s.routes()
 	return s
 }
@@ -70,6 +92,16 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Rules lists every registered route with the minimum role it needs.
 func (s *Server) Rules() map[routeKey]Role { return s.rules }
+
+// Rule returns the minimum role of a route as Echo names it
+// ("/v1/parties/:id"); ok is false for a route registered without one.
+func (s *Server) Rule(method, path string) (min Role, ok bool) {
+	min, ok = s.rules[routeKey{method, path}]
+	return min, ok
+}
+
+// Echo exposes the router, for tests that walk every route.
+func (s *Server) Echo() *echo.Echo { return s.echo }
 
 // HTTPServer wraps the handler with timeouts suitable for a money API:
 // bounded header/body reads so slow clients cannot pin connections.
@@ -87,20 +119,26 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 
 // route registers a handler with the minimum role allowed to call it.
 // RolePublic routes need no credentials.
+// Every route is then checked against the OpenAPI document and, when it
+// changes state, audited.
 func (s *Server) route(method, path string, min Role, h echo.HandlerFunc) {
 	s.rules[routeKey{method, path}] = min
-	if min == RolePublic {
-		s.echo.Add(method, path, h)
-		return
+	var mw []echo.MiddlewareFunc
+	if min != RolePublic {
+		mw = append(mw, s.auth.require(min))
 	}
-	s.echo.Add(method, path, h, s.auth.require(min))
+	mw = append(mw, s.openapi.validate(method, path), s.auditBaseline)
+	s.echo.Add(method, path, h, mw...)
 }
 
 func (s *Server) routes() {
 	s.route(http.MethodGet, "/healthz", RolePublic, s.healthz)
 	s.route(http.MethodGet, "/readyz", RolePublic, s.readyz)
+	s.route(http.MethodGet, "/openapi.json", RolePublic, s.serveOpenAPI)
 	s.route(http.MethodPost, "/v1/diagnostics/roundtrip", RoleOperator, s.roundTrip)
 	s.ingestRoutes()
 	s.ledgerRoutes()
 	s.cycleRoutes()
+	s.apiKeyRoutes()
+	s.auditRoutes()
 }

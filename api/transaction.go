@@ -57,11 +57,15 @@ func (s *Server) postTransactions(c echo.Context) error {
 	only := ""
 	if p, ok := PrincipalFrom(ctx); ok && p.Role == RoleIngest {
 		only = p.ProviderID
+		if err := requireOwnRows(rows, only); err != nil {
+			return err
+		}
 	}
 	res, err := s.Store.Ingest(ctx, rows, "api", only)
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "transactions.ingest", "transactions", only, nil, ingestSummary(len(rows), res))
 	return c.JSON(http.StatusOK, res)
 }
 
@@ -103,6 +107,10 @@ func (s *Server) providerPush(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Tollgate-Archive-Id", strconv.FormatInt(archiveID, 10))
+	e := s.auditEvent(c, "transactions.push", "provider", providerID)
+	e.Actor = "provider:" + providerID // authenticated by its signature
+	e.After = redactJSON(map[string]any{"archive_id": archiveID, "result": ingestSummary(len(rows), res)})
+	s.appendAudit(c, e)
 	return c.JSON(http.StatusOK, res)
 }
 
@@ -190,6 +198,7 @@ func (s *Server) addRate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "fx_rate.add", "fx_rate", out.Base+"/"+out.Quote, nil, out)
 	return c.JSON(http.StatusCreated, out)
 }
 
@@ -246,10 +255,15 @@ func (s *Server) replayDeadLetter(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
+	before, err := s.Store.GetDeadLetter(ctx, id)
+	if err != nil {
+		return err
+	}
 	res, err := s.Store.ReplayDeadLetter(ctx, id, req.Transaction, actor(ctx))
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "dead_letter.replay", "dead_letter", strconv.FormatInt(id, 10), before, res)
 	return c.JSON(http.StatusOK, res)
 }
 
@@ -269,10 +283,15 @@ func (s *Server) discardDeadLetter(c echo.Context) error {
 		}
 	}
 	ctx := c.Request().Context()
+	before, err := s.Store.GetDeadLetter(ctx, id)
+	if err != nil {
+		return err
+	}
 	d, err := s.Store.DiscardDeadLetter(ctx, id, actor(ctx), req.Reason)
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "dead_letter.discard", "dead_letter", strconv.FormatInt(id, 10), before, d)
 	return c.JSON(http.StatusOK, d)
 }
 
@@ -297,5 +316,31 @@ func (s *Server) reprocessPush(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.auditf(c, "transactions.reprocess", "push_archive", strconv.FormatInt(id, 10), nil, ingestSummary(len(rows), res))
 	return c.JSON(http.StatusOK, res)
+}
+
+// ingestSummary is what the audit trail keeps of an ingest: counts, not
+// the rows (they are in transactions and dead_letters already).
+func ingestSummary(rows int, res store.IngestResult) map[string]int {
+	return map[string]int{"rows": rows, "accepted": res.Accepted, "duplicates": res.Duplicates, "rejected": len(res.Rejected)}
+}
+
+// requireOwnRows refuses, as a whole, an ingest key's batch in which every
+// row names another provider: that is a client configured with the wrong
+// key, not bad data, and answering 403 makes it loud instead of filling the
+// response with per-row rejections. A batch mixing own and foreign rows is
+// still answered row by row (foreign rows rejected as wrong_provider), so a
+// single stray row does not block the provider's feed. The scan stops at the
+// first row that is not foreign, normally the first.
+func requireOwnRows(rows []json.RawMessage, provider string) error {
+	for _, raw := range rows {
+		var r struct {
+			ProviderID string `json:"provider_id"`
+		}
+		if json.Unmarshal(raw, &r) != nil || r.ProviderID == "" || r.ProviderID == provider {
+			return nil
+		}
+	}
+	return tollgate.Errorf(tollgate.CodeForbidden, "this key may only send transactions of provider %q; every row names another provider", provider)
 }
