@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ type validRow struct {
 	operatorID string
 	kind       string
 	amount     decimal.Decimal
+	amountText string // as sent; validated, so PostgreSQL parses it exactly
 	currency   string
 	occurredAt time.Time
 	metadata   []byte
@@ -87,15 +89,55 @@ func validateRow(idx int, raw json.RawMessage, now time.Time, onlyProvider strin
 	var r TxRow
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	rej := func(reason, format string, args ...any) (validRow, *Rejection, string) {
-		return validRow{}, &Rejection{Index: idx, ExternalID: r.ExternalID, Reason: reason, Error: fmt.Sprintf(format, args...)}, r.ProviderID
-	}
 	if err := dec.Decode(&r); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "json: ")
 		if strings.Contains(msg, "cannot unmarshal") {
 			msg = "a field has the wrong JSON type (every field is a string; metadata an object): " + msg
 		}
-		return rej(ReasonInvalid, "row is not a transaction object: %s", msg)
+		return validRow{}, &Rejection{Index: idx, ExternalID: r.ExternalID, Reason: ReasonInvalid,
+			Error: "row is not a transaction object: " + msg}, r.ProviderID
+	}
+	return checkRow(idx, r, raw, now, onlyProvider)
+}
+
+// decodeAll decodes every row with one decoder over the batch, the common
+// case of a well-formed batch; it reports false when any row is malformed,
+// and the caller then decodes row by row to reject just those rows.
+func decodeAll(raws []json.RawMessage) ([]TxRow, bool) {
+	size := 2
+	for _, r := range raws {
+		size += len(r) + 1
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, '[')
+	for i, r := range raws {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, r...)
+	}
+	buf = append(buf, ']')
+	dec := json.NewDecoder(bytes.NewReader(buf))
+	dec.DisallowUnknownFields()
+	rows := make([]TxRow, 0, len(raws))
+	if err := dec.Decode(&rows); err != nil || len(rows) != len(raws) {
+		return nil, false
+	}
+	for i := range rows {
+		if rows[i].Metadata != nil && string(rows[i].Metadata) == "null" {
+			rows[i].Metadata = nil
+		}
+	}
+	return rows, true
+}
+
+// checkRow applies the business rules to a decoded row.
+func checkRow(idx int, r TxRow, raw json.RawMessage, now time.Time, onlyProvider string) (validRow, *Rejection, string) {
+	rej := func(reason, format string, args ...any) (validRow, *Rejection, string) {
+		return validRow{}, &Rejection{Index: idx, ExternalID: r.ExternalID, Reason: reason, Error: fmt.Sprintf(format, args...)}, r.ProviderID
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return rej(ReasonInvalid, "row is not a transaction object")
 	}
 	if onlyProvider != "" && r.ProviderID == "" {
 		r.ProviderID = onlyProvider
@@ -154,7 +196,7 @@ func validateRow(idx int, raw json.RawMessage, now time.Time, onlyProvider strin
 		meta, _ = json.Marshal(m) // canonical: sorted keys, so equal content hashes equally
 	}
 	v := validRow{idx: idx, providerID: r.ProviderID, externalID: r.ExternalID, operatorID: r.OperatorID,
-		kind: r.Kind, amount: amount, currency: string(cur), occurredAt: occurred.UTC(), metadata: meta, raw: raw}
+		kind: r.Kind, amount: amount, amountText: amountText, currency: string(cur), occurredAt: occurred.UTC(), metadata: meta, raw: raw}
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\x00", v.operatorID, v.kind, v.amount.String(), v.currency,
 		v.occurredAt.Format(time.RFC3339Nano), meta)
@@ -186,8 +228,16 @@ func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, only
 	}
 	valid := make([]validRow, 0, len(raws))
 	first := make(map[[2]string]int, len(raws)) // key -> index into valid
+	typed, fast := decodeAll(raws)
 	for i, raw := range raws {
-		v, rej, pid := validateRow(i, raw, now, onlyProvider)
+		var v validRow
+		var rej *Rejection
+		var pid string
+		if fast {
+			v, rej, pid = checkRow(i, typed[i], raw, now, onlyProvider)
+		} else {
+			v, rej, pid = validateRow(i, raw, now, onlyProvider)
+		}
 		if rej != nil {
 			reject(rej, pid, raw)
 			continue
@@ -331,11 +381,11 @@ SELECT provider_id, external_id FROM ins`
 // that were not inserted. Rows are sorted by key first so concurrent batches
 // take row locks in the same order and cannot deadlock.
 func insertAndAggregate(ctx context.Context, tx pgx.Tx, rows []validRow, source string, out *IngestResult, dead *[]deadLetter) error {
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].providerID != rows[j].providerID {
-			return rows[i].providerID < rows[j].providerID
+	slices.SortFunc(rows, func(a, b validRow) int {
+		if c := strings.Compare(a.providerID, b.providerID); c != 0 {
+			return c
 		}
-		return rows[i].externalID < rows[j].externalID
+		return strings.Compare(a.externalID, b.externalID)
 	})
 	n := len(rows)
 	pv, ext, op, ct, kind, amt, cur := make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -344,7 +394,7 @@ func insertAndAggregate(ctx context.Context, tx pgx.Tx, rows []validRow, source 
 	late := make([]bool, n)
 	hash := make([][]byte, n)
 	for i, r := range rows {
-		pv[i], ext[i], op[i], ct[i], kind[i], amt[i], cur[i] = r.providerID, r.externalID, r.operatorID, r.contractID, r.kind, r.amount.String(), r.currency
+		pv[i], ext[i], op[i], ct[i], kind[i], amt[i], cur[i] = r.providerID, r.externalID, r.operatorID, r.contractID, r.kind, r.amountText, r.currency
 		occ[i], slot[i], meta[i], late[i], hash[i] = r.occurredAt, r.slot, r.metadata, r.late, r.hash
 	}
 	res, err := tx.Query(ctx, insertRows, pv, ext, op, ct, kind, amt, cur, occ, meta, slot, late, hash, source)
