@@ -23,6 +23,14 @@ func FuzzValidateRow(f *testing.F) {
 			return // the batch decoder refuses invalid JSON before rows are seen
 		}
 		v, rej, _ := validateRow(0, b, now, "")
+		// The one-pass batch decoder must judge a row exactly as the
+		// row-by-row path does.
+		if typed, ok := decodeAll([]json.RawMessage{b}); ok {
+			v2, rej2, _ := checkRow(0, typed[0], b, now, "")
+			if (rej == nil) != (rej2 == nil) || (rej != nil && rej.Error != rej2.Error) || string(v.hash) != string(v2.hash) {
+				t.Fatalf("batch and row decoders disagree on %s: %+v / %+v", b, rej, rej2)
+			}
+		}
 		if rej != nil {
 			if rej.Reason == "" || rej.Error == "" {
 				t.Fatalf("rejection without reason or message: %+v", rej)
