@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate/api"
@@ -24,12 +25,14 @@ type ingestFixture struct {
 	ingestPV string // ingest key scoped to pv-1
 	secret   string
 	now      time.Time
+	pool     *pgxpool.Pool
 }
 
 func newIngestFixture(t *testing.T) *ingestFixture {
 	t.Helper()
 	f := &ingestFixture{now: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}
 	pool := testdb.Pool(t)
+	f.pool = pool
 	clock := func() time.Time { return f.now }
 	srv := api.New(api.Deps{Pool: pool, Store: store.New(pool, clock), Clock: clock})
 	hs := httptest.NewServer(srv.Handler())
