@@ -5,6 +5,7 @@
 //	tollgate api       serve the HTTP API
 //	tollgate worker    run the Temporal worker
 //	tollgate ledger verify   check the ledger's hash chain and trial balance
+//	tollgate audit verify    check the audit trail's hash chain
 package main
 
 import (
@@ -48,6 +49,10 @@ commands:
             balance on one snapshot and print a summary; needs only
             DATABASE_URL. Exit status 0: intact, 3: a break was found
             (the first one is named), 1: the check could not run.
+  audit verify
+            recompute the audit trail's hash chain and name the first
+            tampered row; needs only DATABASE_URL. Exit status as for
+            ledger verify.
 
 configuration (environment, overridable by flags):
   DATABASE_URL          PostgreSQL connection string (required)
@@ -56,6 +61,14 @@ configuration (environment, overridable by flags):
   TOLLGATE_API_ADDR     API listen address (default :8080)
   TOLLGATE_ADMIN_KEY    bootstrap admin API key to register at API start (optional)
   TOLLGATE_LOG_LEVEL    debug|info|warn|error (default info)
+  TOLLGATE_OIDC_ISSUER, TOLLGATE_OIDC_AUDIENCE, TOLLGATE_OIDC_JWKS_URL
+                        accept OIDC bearer tokens besides API keys (off when unset)
+  TOLLGATE_OIDC_ROLES   claim value to role map, e.g. "fin-ops=operator,fin-leads=approver"
+  TOLLGATE_OIDC_ROLE_CLAIM, TOLLGATE_OIDC_NAME_CLAIM
+                        claims holding the roles (default "roles") and the identity (default "sub")
+  TOLLGATE_RATE_PER_SECOND, TOLLGATE_RATE_BURST
+                        per-credential request budget (default 200/s, burst 400; -1 disables)
+  TOLLGATE_CORS_ORIGINS comma-separated browser origins allowed to call the API (default none)
   TOLLGATE_PAYOUT_HTTP_URL, TOLLGATE_PAYOUT_HTTP_STATUS_URL, TOLLGATE_PAYOUT_HTTP_TOKEN
                         the generic HTTP payout adapter ("http"; off when unset)
 `
@@ -68,6 +81,7 @@ type config struct {
 	APIAddr           string
 	AdminKey          string
 	LogLevel          slog.Level
+	Security          securityConfig // api only
 	PayoutHTTP        payouts.HTTPOptions
 }
 
@@ -99,6 +113,12 @@ func loadConfig(cmd string, args []string) (config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
 		return c, fmt.Errorf("log level: %w", err)
+	}
+	if cmd == "api" {
+		var err error
+		if c.Security, err = loadSecurityConfig(); err != nil {
+			return c, err
+		}
 	}
 	return c, nil
 }
@@ -139,6 +159,12 @@ func main() {
 		err = runAPI(ctx, cfg, logger)
 	case "worker":
 		err = runWorker(ctx, cfg, logger)
+	case "audit verify":
+		var intact bool
+		intact, err = runAuditVerify(ctx, cfg, os.Stdout)
+		if err == nil && !intact {
+			os.Exit(exitAuditBroken)
+		}
 	case "ledger verify":
 		var intact bool
 		intact, err = runLedgerVerify(ctx, cfg, os.Stdout, os.Stderr)
@@ -181,7 +207,9 @@ func runAPI(ctx context.Context, cfg config, logger *slog.Logger) error {
 			return err
 		}
 	}
-	srv := api.New(api.Deps{Pool: pool, Store: store.New(pool, nil), Ledger: ledger.New(pool), Temporal: tc, Logger: logger}).HTTPServer(cfg.APIAddr)
+	sec := cfg.Security
+	srv := api.New(api.Deps{Pool: pool, Store: store.New(pool, nil), Ledger: ledger.New(pool), Temporal: tc, Logger: logger,
+		OIDC: sec.OIDC, RateLimit: sec.RateLimit, CORSOrigins: sec.CORSOrigins}).HTTPServer(cfg.APIAddr)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	logger.Info("API listening", "addr", cfg.APIAddr)
@@ -218,13 +246,13 @@ func splitCommand(args []string) (string, []string, error) {
 	if len(args) == 0 {
 		return "", nil, errors.New("no command given")
 	}
-	if args[0] != "ledger" {
+	if args[0] != "ledger" && args[0] != "audit" {
 		return args[0], args[1:], nil
 	}
 	if len(args) < 2 || args[1] != "verify" {
-		return "", nil, errors.New(`"ledger" needs a subcommand: ledger verify`)
+		return "", nil, fmt.Errorf("%q needs a subcommand: %s verify", args[0], args[0])
 	}
-	return "ledger verify", args[2:], nil
+	return args[0] + " verify", args[2:], nil
 }
 
 // exitLedgerBroken is the exit status of "ledger verify" when it finds a
