@@ -108,3 +108,22 @@ func TestOpenAPIServedPublicly(t *testing.T) {
 	require.NoError(t, doc.Validate(t.Context()))
 	require.NotNil(t, doc.Paths.Find("/v1/api-keys"))
 }
+
+// Requests are checked against the document before the handler runs: the
+// answer names the field in the document's terms and is problem+json.
+func TestRequestsValidatedAgainstDocument(t *testing.T) {
+	f := newIngestFixture(t)
+	code, body, hdr := f.do(t, "POST", "/v1/parties", f.admin, "application/json", []byte(`{"id":"x","kind":"alien","name":"X","currency":"EUR"}`), nil)
+	require.Equal(t, 422, code, "%s", body)
+	require.Equal(t, "application/problem+json", hdr.Get("Content-Type"))
+	require.Contains(t, string(body), `request body: field \"kind\"`)
+	code, body, _ = f.do(t, "POST", "/v1/fx-rates", f.admin, "application/json", []byte(`{"base":"USD","quote":"EUR","rate":0.9,"as_of":"2026-01-01T00:00:00Z","source":"x"}`), nil)
+	require.Equal(t, 422, code, "%s", body)
+	require.Contains(t, string(body), `field \"rate\"`)
+	// Content type and body limit keep their own answers.
+	code, _, _ = f.do(t, "POST", "/v1/parties", f.admin, "text/plain", []byte(`id=x`), nil)
+	require.Equal(t, 415, code)
+	// Optional bodies stay optional.
+	code, body, _ = f.do(t, "POST", "/v1/dead-letters/999/discard", f.admin, "", nil, nil)
+	require.Equal(t, 404, code, "%s", body)
+}
