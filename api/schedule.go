@@ -99,18 +99,23 @@ func (s *Server) putSchedule(c echo.Context) error {
 			sched.Action = scheduleAction(contract)
 			sched.Policy.Overlap = enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL
 			sched.Policy.CatchupWindow = scheduleCatchupWindow
+			// Pause state travels in the same update, so the schedule
+			// changes in one step.
+			sched.State.Paused, sched.State.Note = req.Paused, req.Note
 			return &client.ScheduleUpdate{Schedule: &sched}, nil
 		}})
-		if err == nil && req.Paused {
-			err = h.Pause(ctx, client.SchedulePauseOptions{Note: req.Note})
-		} else if err == nil {
-			err = h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: req.Note})
-		}
 	}
 	if err != nil {
 		return tollgate.Wrap(tollgate.CodeUnavailable, err, "cannot create or update the schedule")
 	}
-	return s.describeSchedule(c, contract)
+	v, err := s.scheduleView(c, contract)
+	if err != nil {
+		return err
+	}
+	// The scheduler applies an update asynchronously; answer with the state
+	// that was just requested rather than a possibly older description.
+	v.Paused, v.Note = req.Paused, req.Note
+	return c.JSON(http.StatusOK, v)
 }
 
 func (s *Server) getSchedule(c echo.Context) error {
@@ -118,17 +123,21 @@ func (s *Server) getSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.describeSchedule(c, contract)
+	v, err := s.scheduleView(c, contract)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
 }
 
-func (s *Server) describeSchedule(c echo.Context, contract store.ContractView) error {
+func (s *Server) scheduleView(c echo.Context, contract store.ContractView) (scheduleView, error) {
 	ctx := c.Request().Context()
 	d, err := s.Temporal.ScheduleClient().GetHandle(ctx, ScheduleID(contract.ID)).Describe(ctx)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
-		return tollgate.Errorf(tollgate.CodeNotFound, "contract %q has no schedule yet; PUT /v1/contracts/%s/schedule creates it", contract.ID, contract.ID)
+		return scheduleView{}, tollgate.Errorf(tollgate.CodeNotFound, "contract %q has no schedule yet; PUT /v1/contracts/%s/schedule creates it", contract.ID, contract.ID)
 	} else if err != nil {
-		return tollgate.Wrap(tollgate.CodeUnavailable, err, "cannot read the schedule")
+		return scheduleView{}, tollgate.Wrap(tollgate.CodeUnavailable, err, "cannot read the schedule")
 	}
 	v := scheduleView{ScheduleID: ScheduleID(contract.ID), ContractID: contract.ID, Cron: contract.Schedule.Cron,
 		Timezone: contract.Timezone, Paused: d.Schedule.State.Paused, Note: d.Schedule.State.Note,
@@ -142,7 +151,7 @@ func (s *Server) describeSchedule(c echo.Context, contract store.ContractView) e
 	if v.NextRuns == nil {
 		v.NextRuns = []time.Time{}
 	}
-	return c.JSON(http.StatusOK, v)
+	return v, nil
 }
 
 // triggerSchedule runs one tick now: the cycle for the period ending now.

@@ -70,5 +70,16 @@ func TestContractSchedule(t *testing.T) {
 
 	c.call("PUT", "/v1/contracts/c-cron/schedule", admin, `{"paused":true,"note":"month-end freeze"}`, 200, &sched)
 	require.True(t, sched.Paused)
+	// The scheduler applies the update asynchronously; the schedule itself
+	// must report the pause soon after.
+	deadline = time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c.call("GET", "/v1/contracts/c-cron/schedule", admin, "", 200, &sched)
+		if sched.Paused {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.True(t, sched.Paused, "the schedule reports the pause")
 	c.call("PUT", "/v1/contracts/nope/schedule", admin, "", 404, nil)
 }
