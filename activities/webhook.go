@@ -3,13 +3,9 @@ package activities
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/tollgate/tollgate"
@@ -25,7 +21,7 @@ const (
 
 // Webhook headers.
 const (
-	HeaderSignature = "Tollgate-Signature"
+	HeaderSignature = tollgate.SignatureHeader
 	HeaderEventID   = "Tollgate-Event-Id"
 	HeaderEvent     = "Tollgate-Event"
 )
@@ -58,17 +54,6 @@ type WebhookResult struct {
 	Skipped string
 }
 
-// Sign returns the Tollgate-Signature value for body sent at t: the hex
-// HMAC-SHA256 of "<unix t>.<body>" under the party's secret.
-func Sign(secret string, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts))
-	mac.Write([]byte("."))
-	mac.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
 // SendWebhook delivers one signed event to one party. A party without a URL
 // or secret is skipped, not failed: unsigned money data is never sent.
 func (a *Activities) SendWebhook(ctx context.Context, req WebhookRequest) (WebhookResult, error) {
@@ -91,7 +76,7 @@ func (a *Activities) SendWebhook(ctx context.Context, req WebhookRequest) (Webho
 		return WebhookResult{}, classify(tollgate.Wrap(tollgate.CodeInvalid, err, "party %s webhook URL", req.PartyID))
 	}
 	hr.Header.Set("Content-Type", "application/json")
-	hr.Header.Set(HeaderSignature, Sign(p.SigningSecret, a.now(), body))
+	hr.Header.Set(HeaderSignature, tollgate.Sign(p.SigningSecret, a.now(), body))
 	hr.Header.Set(HeaderEventID, req.EventID)
 	hr.Header.Set(HeaderEvent, req.Event.Type)
 	resp, err := a.httpClient().Do(hr)

@@ -184,11 +184,7 @@ func (s *Server) listAudit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	from, err := timeQuery(c, "from")
-	if err != nil {
-		return err
-	}
-	to, err := timeQuery(c, "to")
+	from, to, err := timeRange(c)
 	if err != nil {
 		return err
 	}

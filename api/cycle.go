@@ -204,10 +204,8 @@ type decisionRequest struct {
 func (s *Server) decideCycle(action string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req decisionRequest
-		if c.Request().ContentLength != 0 {
-			if err := decodeJSON(c, &req); err != nil {
-				return err
-			}
+		if err := decodeOptionalJSON(c, &req); err != nil {
+			return err
 		}
 		comment := req.Comment
 		if action == workflows.ActionReject {
@@ -228,10 +226,8 @@ type actionRequest struct {
 func (s *Server) actOnCycle(action string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req actionRequest
-		if c.Request().ContentLength != 0 {
-			if err := decodeJSON(c, &req); err != nil {
-				return err
-			}
+		if err := decodeOptionalJSON(c, &req); err != nil {
+			return err
 		}
 		ctx := c.Request().Context()
 		return s.updateCycle(c, action, workflows.OperatorAction{Actor: actor(ctx), Comment: req.Comment})

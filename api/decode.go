@@ -36,6 +36,14 @@ func decodeJSON(c echo.Context, v any) error {
 	return nil
 }
 
+// decodeOptionalJSON is decodeJSON for bodies that may be left out.
+func decodeOptionalJSON(c echo.Context, v any) error {
+	if c.Request().ContentLength == 0 {
+		return nil
+	}
+	return decodeJSON(c, v)
+}
+
 // requireJSON refuses a declared content type other than JSON.
 func requireJSON(c echo.Context) error {
 	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {

@@ -19,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/internal/testdb"
 	"github.com/tollgate/tollgate/store"
@@ -108,7 +109,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 	secrets = append(secrets, admin, ingest, admin[strings.LastIndex(admin, "_")+1:], ingest[strings.LastIndex(ingest, "_")+1:])
 
 	body := []byte(`{"transactions":[{"provider_id":"pv-1","operator_id":"op-1","external_id":"e1","kind":"charge","amount":"1.00","currency":"EUR","occurred_at":"2026-01-01T00:00:00Z"}]}`)
-	sig := api.SignPayload(secrets[1], body, now)
+	sig := tollgate.Sign(secrets[1], now, body)
 	secrets = append(secrets, sig[strings.Index(sig, "v1=")+3:])
 	send(t, "POST", s.url+"/v1/providers/pv-1/events", "", body, map[string]string{"Tollgate-Signature": sig})
 	send(t, "POST", s.url+"/v1/providers/pv-1/events", "", body, map[string]string{"Tollgate-Signature": sig}) // replay: 409

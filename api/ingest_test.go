@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/internal/testdb"
 	"github.com/tollgate/tollgate/store"
@@ -178,7 +179,7 @@ func TestProviderPushSignatures(t *testing.T) {
 		code, resp, _ := f.do(t, "POST", "/v1/providers/pv-1/events", "", "application/json", b, map[string]string{"Tollgate-Signature": sig})
 		return code, resp
 	}
-	sig := api.SignPayload(f.secret, body, f.now)
+	sig := tollgate.Sign(f.secret, f.now, body)
 	code, resp := push(sig, body)
 	require.Equal(t, 200, code, "%s", resp)
 	require.Contains(t, string(resp), `"accepted":1`)
@@ -192,14 +193,14 @@ func TestProviderPushSignatures(t *testing.T) {
 	require.Equal(t, 0, again.Accepted)
 	require.Equal(t, 1, again.Duplicates)
 
-	code, _ = push(api.SignPayload("whsec_wrong", body, f.now), body)
+	code, _ = push(tollgate.Sign("whsec_wrong", f.now, body), body)
 	require.Equal(t, 401, code)
-	code, _ = push(api.SignPayload(f.secret, body, f.now.Add(-6*time.Minute)), body)
+	code, _ = push(tollgate.Sign(f.secret, f.now.Add(-6*time.Minute), body), body)
 	require.Equal(t, 401, code, "outside the 5-minute tolerance")
 	code, _ = push("", body)
 	require.Equal(t, 401, code)
 	tampered := []byte(txBody(txRow("p1", "charge", "99.00")))
-	code, _ = push(api.SignPayload(f.secret, body, f.now), tampered)
+	code, _ = push(tollgate.Sign(f.secret, f.now, body), tampered)
 	require.Equal(t, 401, code)
 
 	// Rotation: the new secret works at once, the old one for the grace period.
@@ -208,19 +209,19 @@ func TestProviderPushSignatures(t *testing.T) {
 	newSecret := rotated["signing_secret"].(string)
 	require.NotEqual(t, f.secret, newSecret)
 	b2 := []byte(txBody(txRow("p2", "charge", "1.00")))
-	code, _ = push(api.SignPayload(f.secret, b2, f.now.Add(time.Second)), b2)
+	code, _ = push(tollgate.Sign(f.secret, f.now.Add(time.Second), b2), b2)
 	require.Equal(t, 200, code)
 	b3 := []byte(txBody(txRow("p3", "charge", "1.00")))
-	code, _ = push(api.SignPayload(newSecret, b3, f.now.Add(time.Second)), b3)
+	code, _ = push(tollgate.Sign(newSecret, f.now.Add(time.Second), b3), b3)
 	require.Equal(t, 200, code)
 	f.now = f.now.Add(store.SecretGrace + time.Minute)
 	b4 := []byte(txBody(txRow("p4", "charge", "1.00")))
-	code, _ = push(api.SignPayload(f.secret, b4, f.now), b4)
+	code, _ = push(tollgate.Sign(f.secret, f.now, b4), b4)
 	require.Equal(t, 401, code, "the old secret expires after the grace period")
 
 	// A push may not carry another provider's rows.
 	b5 := []byte(txBody(strings.Replace(txRow("p5", "charge", "1.00"), `"pv-1"`, `"pv-9"`, 1)))
-	code, resp = push(api.SignPayload(newSecret, b5, f.now), b5)
+	code, resp = push(tollgate.Sign(newSecret, f.now, b5), b5)
 	require.Equal(t, 200, code)
 	require.Contains(t, string(resp), store.ReasonWrongParty)
 }

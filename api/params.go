@@ -54,3 +54,17 @@ func actor(ctx context.Context) string {
 	}
 	return ""
 }
+
+// timeRange reads the optional ?from= (inclusive) and ?to= (exclusive).
+func timeRange(c echo.Context) (from, to time.Time, err error) {
+	if from, err = timeQuery(c, "from"); err != nil {
+		return
+	}
+	if to, err = timeQuery(c, "to"); err != nil {
+		return
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		err = tollgate.Errorf(tollgate.CodeInvalid, "from must be before to")
+	}
+	return
+}

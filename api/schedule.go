@@ -69,10 +69,8 @@ func scheduleAction(c store.ContractView) *client.ScheduleWorkflowAction {
 // contract's current schedule and time zone, and pauses or resumes it.
 func (s *Server) putSchedule(c echo.Context) error {
 	var req scheduleRequest
-	if c.Request().ContentLength != 0 {
-		if err := decodeJSON(c, &req); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	contract, err := s.Store.GetContract(ctx, c.Param("id"))

@@ -2,15 +2,10 @@ package api
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -69,9 +64,6 @@ func (s *Server) postTransactions(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// SignatureTolerance is how old a push's timestamp may be.
-const SignatureTolerance = 5 * time.Minute
-
 // providerPush accepts a provider's signed push:
 // Tollgate-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">.
 // The raw body is archived before ingest so any batch can be re-processed.
@@ -90,7 +82,7 @@ func (s *Server) providerPush(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sig, err := verifySignature(c.Request().Header.Get("Tollgate-Signature"), body, secrets, s.Clock())
+	sig, err := tollgate.VerifySignature(c.Request().Header.Get(tollgate.SignatureHeader), body, secrets, s.Clock())
 	if err != nil {
 		return err
 	}
@@ -114,68 +106,12 @@ func (s *Server) providerPush(c echo.Context) error {
 	return c.JSON(http.StatusOK, res)
 }
 
-// verifySignature checks the header against every valid secret (a rotated
-// secret stays valid for a grace period) and returns the v1 value, which
-// identifies the request for replay protection.
-func verifySignature(header string, body []byte, secrets []string, now time.Time) (string, error) {
-	bad := func(why string) (string, error) {
-		return "", tollgate.Errorf(tollgate.CodeUnauthorized, "Tollgate-Signature: %s", why)
-	}
-	if header == "" {
-		return bad("header missing; send t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">")
-	}
-	var ts, v1 string
-	for _, part := range strings.Split(header, ",") {
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		switch k {
-		case "t":
-			ts = v
-		case "v1":
-			v1 = v
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || v1 == "" {
-		return bad("must look like t=<unix seconds>,v1=<hex digest>")
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > SignatureTolerance || d < -SignatureTolerance {
-		return bad("timestamp outside the 5-minute tolerance; sign with the current time")
-	}
-	got, err := hex.DecodeString(v1)
-	if err != nil {
-		return bad("v1 is not hex")
-	}
-	for _, secret := range secrets {
-		mac := hmac.New(sha256.New, []byte(secret))
-		mac.Write([]byte(ts + "."))
-		mac.Write(body)
-		if hmac.Equal(mac.Sum(nil), got) {
-			return v1, nil
-		}
-	}
-	return bad("does not match the body with any valid secret of this provider")
-}
-
-// SignPayload returns a Tollgate-Signature header value (for providers'
-// clients, tests and outgoing webhooks).
-func SignPayload(secret string, body []byte, at time.Time) string {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(ts + "."))
-	mac.Write(body)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac.Sum(nil))
-}
-
 func (s *Server) listTransactions(c echo.Context) error {
 	pg, err := page(c)
 	if err != nil {
 		return err
 	}
-	from, err := timeQuery(c, "from")
-	if err != nil {
-		return err
-	}
-	to, err := timeQuery(c, "to")
+	from, to, err := timeRange(c)
 	if err != nil {
 		return err
 	}
@@ -249,10 +185,8 @@ func (s *Server) replayDeadLetter(c echo.Context) error {
 		return err
 	}
 	var req replayRequest
-	if c.Request().ContentLength != 0 {
-		if err := decodeJSON(c, &req); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	before, err := s.Store.GetDeadLetter(ctx, id)
@@ -277,10 +211,8 @@ func (s *Server) discardDeadLetter(c echo.Context) error {
 		return err
 	}
 	var req discardRequest
-	if c.Request().ContentLength != 0 {
-		if err := decodeJSON(c, &req); err != nil {
-			return err
-		}
+	if err := decodeOptionalJSON(c, &req); err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	before, err := s.Store.GetDeadLetter(ctx, id)
