@@ -68,7 +68,9 @@ func (s *Server) startCycle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusAccepted, startCycleResponse{CycleID: workflows.CycleID(req.ContractID, end), Status: status})
+	out := startCycleResponse{CycleID: workflows.CycleID(req.ContractID, end), Status: status}
+	s.auditf(c, "cycle.start", "cycle", out.CycleID, nil, map[string]any{"contract_id": req.ContractID, "period_end": end, "status": status})
+	return c.JSON(http.StatusAccepted, out)
 }
 
 // startCycleWorkflow starts (or finds) the cycle and returns its status.
@@ -237,7 +239,8 @@ func (s *Server) actOnCycle(action string) echo.HandlerFunc {
 func (s *Server) updateCycle(c echo.Context, name string, arg any) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
-	if _, err := s.Store.GetCycle(ctx, id); err != nil {
+	before, err := s.Store.GetCycle(ctx, id)
+	if err != nil {
 		return err
 	}
 	uctx, cancel := context.WithTimeout(ctx, 20*time.Second)
@@ -252,6 +255,7 @@ func (s *Server) updateCycle(c echo.Context, name string, arg any) error {
 	if err != nil {
 		return updateError(id, err)
 	}
+	s.auditf(c, "cycle."+name, "cycle", id, map[string]string{"status": before.Status}, map[string]any{"request": arg, "result": res})
 	return c.JSON(http.StatusOK, res)
 }
 

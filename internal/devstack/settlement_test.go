@@ -219,4 +219,18 @@ func TestSettlementEndToEnd(t *testing.T) {
 	}
 	c.call("GET", "/v1/cycles?contract_id=c-1&status=completed", admin, "", 200, &list)
 	require.Len(t, list.Items, 1)
+
+	// The REST approval is on the audit trail with who, what and before/after.
+	var audit struct {
+		Items []struct {
+			Actor    string          `json:"actor"`
+			ObjectID string          `json:"object_id"`
+			Before   json.RawMessage `json:"before"`
+		} `json:"items"`
+	}
+	c.call("GET", "/v1/audit?action=cycle.approve", admin, "", 200, &audit)
+	require.Len(t, audit.Items, 1, "refused approvals change nothing and are not audited")
+	require.Equal(t, "alice", audit.Items[0].Actor)
+	require.Equal(t, started.CycleID, audit.Items[0].ObjectID)
+	require.JSONEq(t, `{"status":"awaiting_approval"}`, string(audit.Items[0].Before))
 }
