@@ -85,7 +85,7 @@ func (c calc) chargeFees(charges int64) line {
 		amount:      c.round(fee.Mul(decimal.NewFromInt(charges))),
 		basis:       strconv.FormatInt(charges, 10),
 		rate:        fee.String(),
-		explanation: fmt.Sprintf("%d charges × %s %s", charges, fee.String(), c.cur),
+		explanation: fmt.Sprintf("%d %s × %s %s", charges, plural(charges, "charge", "charges"), fee.String(), c.cur),
 	}
 }
 
@@ -126,4 +126,11 @@ func (c calc) capReduction(subtotal decimal.Decimal) line {
 // percent renders a rate such as 0.085 as "8.5%" without leaving decimals.
 func percent(rate decimal.Decimal) string {
 	return rate.Shift(2).String() + "%"
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

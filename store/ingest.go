@@ -258,7 +258,7 @@ func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, only
 
 	var out IngestResult
 	err := retryBusy(ctx, func() error {
-		out = IngestResult{Duplicates: res.Duplicates, Rejected: append([]Rejection(nil), res.Rejected...)}
+		out = IngestResult{Duplicates: res.Duplicates, Rejected: append([]Rejection{}, res.Rejected...)}
 		d := append([]deadLetter(nil), dead...)
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			return s.ingestTx(ctx, tx, valid, source, &out, &d)
