@@ -23,6 +23,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(workflows.SettlementCycle, workflow.RegisterOptions{Name: workflows.SettlementCycleWorkflowName})
+			r.RegisterWorkflowWithOptions(workflows.ScheduledCycle, workflow.RegisterOptions{Name: workflows.ScheduledCycleWorkflowName})
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(quietLogger, file))
 		})
 	}
