@@ -138,6 +138,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, "/v1/diagnostics/roundtrip", RoleOperator, s.roundTrip)
 	s.ingestRoutes()
 	s.ledgerRoutes()
+	s.route(http.MethodGet, "/v1/kpis", RoleViewer, s.kpis)
 	s.cycleRoutes()
 	s.apiKeyRoutes()
 	s.auditRoutes()

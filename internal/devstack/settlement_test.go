@@ -220,6 +220,21 @@ func TestSettlementEndToEnd(t *testing.T) {
 	c.call("GET", "/v1/cycles?contract_id=c-1&status=completed", admin, "", 200, &list)
 	require.Len(t, list.Items, 1)
 
+	// The finance summary shows what was settled.
+	var kpis struct {
+		Settled []struct {
+			Currency string `json:"currency"`
+			Cycles   int    `json:"cycles"`
+			Total    string `json:"total"`
+		} `json:"settled"`
+		Cycles map[string]int `json:"cycles"`
+	}
+	c.call("GET", "/v1/kpis", admin, "", 200, &kpis)
+	require.Len(t, kpis.Settled, 1)
+	require.Equal(t, "EUR", kpis.Settled[0].Currency)
+	require.Equal(t, "13593.64", kpis.Settled[0].Total)
+	require.Equal(t, 1, kpis.Cycles["completed"])
+
 	// The REST approval is on the audit trail with who, what and before/after.
 	var audit struct {
 		Items []struct {
