@@ -30,6 +30,7 @@ type config struct {
 	PGPort       int
 	AdminKey     string
 	LogLevel     slog.Level
+	Demo         bool
 }
 
 func loadConfig() (config, error) {
@@ -38,6 +39,7 @@ func loadConfig() (config, error) {
 		DatabaseURL: os.Getenv("DATABASE_URL"),
 		APIAddr:     envOr("TOLLGATE_API_ADDR", "127.0.0.1:8080"),
 		AdminKey:    os.Getenv("TOLLGATE_ADMIN_KEY"),
+		Demo:        os.Getenv("TOLLGATE_DEMO") != "0",
 	}
 	var err error
 	for _, p := range []struct {
@@ -119,7 +121,7 @@ func run() error {
 	st, err := devstack.Start(ctx, devstack.Config{
 		DataDir: cfg.DataDir, DatabaseURL: cfg.DatabaseURL, PostgresPort: cfg.PGPort,
 		APIAddr: cfg.APIAddr, TemporalPort: cfg.TemporalPort, UIPort: cfg.UIPort,
-		AdminKey: key, Logger: logger, Progress: os.Stdout,
+		AdminKey: key, Logger: logger, Progress: os.Stdout, Demo: cfg.Demo,
 	})
 	if err != nil {
 		return err

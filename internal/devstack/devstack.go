@@ -41,6 +41,9 @@ type Config struct {
 	DatabaseURL string
 	// PostgresPort is the managed cluster's port (0 = any free port).
 	PostgresPort int
+	// Demo seeds sample parties, contracts, FX rates and a day of
+	// transactions into an empty database.
+	Demo bool
 	// FastPostgres turns fsync off on the managed cluster (tests only).
 	FastPostgres bool
 	APIAddr      string // "127.0.0.1:0" picks a port
@@ -155,6 +158,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if err = api.EnsureBootstrapKey(ctx, st.Pool, cfg.AdminKey); err != nil {
 			ln.Close()
 			return nil, err
+		}
+	}
+	if cfg.Demo {
+		if err = seedDemo(ctx, st, cfg.Progress); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("demo data: %w", err)
 		}
 	}
 	st.API = api.New(api.Deps{Pool: st.Pool, Store: store.New(st.Pool, nil), Ledger: ledger.New(st.Pool), Temporal: st.Client, Logger: cfg.Logger})

@@ -2,16 +2,19 @@ package devstack_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/internal/devstack"
 	"github.com/tollgate/tollgate/internal/testdb"
+	"github.com/tollgate/tollgate/store"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
@@ -86,4 +89,21 @@ func TestReadyzReportsPostgresDown(t *testing.T) {
 	code, body := do(t, http.MethodGet, st.APIURL+"/readyz", "", "")
 	require.Equal(t, http.StatusServiceUnavailable, code)
 	require.Contains(t, body["detail"], "PostgreSQL")
+}
+
+// The demo data gives every demo contract a live position, and seeding
+// again changes nothing.
+func TestDemoData(t *testing.T) {
+	st, key := startStack(t)
+	s := store.New(st.Pool, nil)
+	require.NoError(t, devstack.SeedDemo(t.Context(), s, time.Now(), io.Discard))
+	require.NoError(t, devstack.SeedDemo(t.Context(), s, time.Now(), io.Discard), "idempotent")
+	for _, id := range []string{"demo-arcade-studio", "demo-arcade-music", "demo-kiosk-studio"} {
+		code, body := do(t, http.MethodGet, st.APIURL+"/v1/contracts/"+id+"/position", key, "")
+		require.Equal(t, http.StatusOK, code, body)
+		require.Greater(t, body["transactions"].(float64), float64(900), id)
+	}
+	var n int
+	require.NoError(t, st.Pool.QueryRow(t.Context(), `SELECT count(*) FROM transactions`).Scan(&n))
+	require.Equal(t, 3000, n)
 }
