@@ -59,7 +59,8 @@ func (s *Server) addTerms(c echo.Context) error {
 }
 
 func (s *Server) approveTerms(c echo.Context) error {
-	version, err := strconv.Atoi(c.Param("version"))
+	v, err := strconv.ParseInt(c.Param("version"), 10, 32)
+	version := int(v)
 	if err != nil || version < 1 {
 		return tollgate.Errorf(tollgate.CodeInvalid, "version: %q must be a positive integer", c.Param("version"))
 	}

@@ -60,11 +60,18 @@ func (s *Server) startCycle(c echo.Context) error {
 		if !end.Equal(end.Truncate(time.Minute)) {
 			return tollgate.Errorf(tollgate.CodeInvalid, "period_end %s must be on a whole minute", req.PeriodEnd.Format(time.RFC3339Nano))
 		}
+		if end.Year() < 2000 {
+			return tollgate.Errorf(tollgate.CodeInvalid, "period_end %s is before the year 2000", end.Format(time.RFC3339))
+		}
 		if end.After(s.Clock().Add(time.Minute)) {
 			return tollgate.Errorf(tollgate.CodeInvalid, "period_end %s is in the future; a cycle settles a period that has ended", end.Format(time.RFC3339))
 		}
 	}
-	status, err := startCycleWorkflow(ctx, s.Temporal, s.Store, req.ContractID, end, actor(ctx))
+	tc, err := s.temporal()
+	if err != nil {
+		return err
+	}
+	status, err := startCycleWorkflow(ctx, tc, s.Store, req.ContractID, end, actor(ctx))
 	if err != nil {
 		return err
 	}
@@ -245,7 +252,11 @@ func (s *Server) updateCycle(c echo.Context, name string, arg any) error {
 	}
 	uctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	h, err := s.Temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
+	tc, err := s.temporal()
+	if err != nil {
+		return err
+	}
+	h, err := tc.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var res workflows.ActionResult

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 
@@ -24,7 +25,15 @@ func decodeJSON(c echo.Context, v any) error {
 	if err := requireJSON(c); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(req.Body)
+	body, err := io.ReadAll(req.Body)
+	if err != nil {
+		return jsonError(err)
+	}
+	// PostgreSQL text and jsonb cannot hold NUL; refuse it here, clearly.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return tollgate.Errorf(tollgate.CodeInvalid, "request body contains a NUL character (\\u0000), which no field accepts")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
 	if err := dec.Decode(v); err != nil {

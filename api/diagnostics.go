@@ -38,7 +38,11 @@ func (s *Server) roundTrip(c echo.Context) error {
 	id := c.Response().Header().Get(echo.HeaderXRequestID)
 	ctx, cancel := context.WithTimeout(c.Request().Context(), 20*time.Second)
 	defer cancel()
-	run, err := s.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+	tc, err := s.temporal()
+	if err != nil {
+		return err
+	}
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       "roundtrip-" + id,
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowExecutionTimeout: 30 * time.Second,

@@ -23,8 +23,21 @@ func (s *Server) readyz(c echo.Context) error {
 	if err := s.Pool.Ping(ctx); err != nil {
 		return tollgate.Errorf(tollgate.CodeUnavailable, "PostgreSQL unreachable: %v", err)
 	}
-	if _, err := s.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+	tc, err := s.temporal()
+	if err != nil {
+		return err
+	}
+	if _, err := tc.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
 		return tollgate.Errorf(tollgate.CodeUnavailable, "Temporal frontend unreachable: %v", err)
 	}
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "postgres": "ok", "temporal": "ok"})
+}
+
+// temporal returns the Temporal client, or a 503 when this API process was
+// built without one (a deployment error, not the caller's).
+func (s *Server) temporal() (client.Client, error) {
+	if s.Temporal == nil {
+		return nil, tollgate.Errorf(tollgate.CodeUnavailable, "Temporal is not configured for this API process")
+	}
+	return s.Temporal, nil
 }

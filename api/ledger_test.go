@@ -442,7 +442,7 @@ func TestLedgerAPI(t *testing.T) {
 			{"/v1/accounts?currency=eur", "upper-case ISO 4217"},
 			{"/v1/accounts?currency=XYZ", "not a known ISO 4217 code"},
 			{"/v1/accounts?party=op-1", `unknown query parameter "party"`},
-			{"/v1/accounts?party_id=%00", "without NUL bytes"},
+			{"/v1/accounts?party_id=%00", "NUL character"},
 			{"/v1/accounts?party_id=" + strings.Repeat("x", 201), "longer than 200 bytes"},
 			{"/v1/ledger/entries?account_id=x", `account_id "x" is not a positive integer ID`},
 			{"/v1/ledger/entries?account_id=0", "not a positive integer ID"},

@@ -44,6 +44,9 @@ func timeQuery(c echo.Context, name string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, tollgate.Errorf(tollgate.CodeInvalid, "%s: %q is not an RFC 3339 time such as 2026-01-31T00:00:00Z", name, v)
 	}
+	if t.Year() < 1900 || t.Year() > 9999 {
+		return time.Time{}, tollgate.Errorf(tollgate.CodeInvalid, "%s: %q is outside the years 1900 to 9999", name, v)
+	}
 	return t, nil
 }
 

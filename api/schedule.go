@@ -77,7 +77,11 @@ func (s *Server) putSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sc := s.Temporal.ScheduleClient()
+	tc, err := s.temporal()
+	if err != nil {
+		return err
+	}
+	sc := tc.ScheduleClient()
 	id := ScheduleID(contract.ID)
 	_, err = sc.Create(ctx, client.ScheduleOptions{
 		ID:            id,
@@ -130,7 +134,11 @@ func (s *Server) getSchedule(c echo.Context) error {
 
 func (s *Server) scheduleView(c echo.Context, contract store.ContractView) (scheduleView, error) {
 	ctx := c.Request().Context()
-	d, err := s.Temporal.ScheduleClient().GetHandle(ctx, ScheduleID(contract.ID)).Describe(ctx)
+	tc, err := s.temporal()
+	if err != nil {
+		return scheduleView{}, err
+	}
+	d, err := tc.ScheduleClient().GetHandle(ctx, ScheduleID(contract.ID)).Describe(ctx)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		return scheduleView{}, tollgate.Errorf(tollgate.CodeNotFound, "contract %q has no schedule yet; PUT /v1/contracts/%s/schedule creates it", contract.ID, contract.ID)
@@ -159,7 +167,11 @@ func (s *Server) triggerSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	err = s.Temporal.ScheduleClient().GetHandle(ctx, ScheduleID(contract.ID)).Trigger(ctx, client.ScheduleTriggerOptions{
+	tc, err := s.temporal()
+	if err != nil {
+		return err
+	}
+	err = tc.ScheduleClient().GetHandle(ctx, ScheduleID(contract.ID)).Trigger(ctx, client.ScheduleTriggerOptions{
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL,
 	})
 	var nf *serviceerror.NotFound

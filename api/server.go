@@ -73,6 +73,7 @@ func New(d Deps) *Server {
 		requestLog(d.Logger),
 		middleware.BodyLimit(d.BodyLimit),
 		securityHeaders,
+		textGuard,
 	)
 	if len(d.CORSOrigins) > 0 {
 		e.Use(middleware.CORSWithConfig(middleware.CORSConfig{

@@ -36,7 +36,7 @@ func (s *Store) CreateContract(ctx context.Context, c tollgate.Contract, by stri
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var opKind, pvKind string
-		err := tx.QueryRow(ctx, `SELECT (SELECT kind FROM parties WHERE id = $1), (SELECT kind FROM parties WHERE id = $2)`,
+		err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT kind FROM parties WHERE id = $1), ''), COALESCE((SELECT kind FROM parties WHERE id = $2), '')`,
 			c.OperatorID, c.ProviderID).Scan(&opKind, &pvKind)
 		if err != nil && err != pgx.ErrNoRows {
 			return dbErr(err)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/shopspring/decimal"
@@ -185,6 +186,9 @@ func checkRow(idx int, r TxRow, raw json.RawMessage, now time.Time, onlyProvider
 		return rej(ReasonInvalid, "occurred_at: %s is before the year 2000", r.OccurredAt)
 	}
 	var meta []byte
+	if bytes.Contains(r.Metadata, []byte(`\u0000`)) {
+		return rej(ReasonInvalid, "metadata: may not contain a NUL character (\\u0000)")
+	}
 	if len(r.Metadata) > 0 && string(r.Metadata) != "null" {
 		var m map[string]any
 		if r.Metadata[0] != '{' || json.Unmarshal(r.Metadata, &m) != nil {
@@ -459,13 +463,39 @@ func writeDeadLetters(ctx context.Context, tx pgx.Tx, dead []deadLetter, source 
 		[]string{"provider_id", "external_id", "source", "reason", "error", "payload"},
 		pgx.CopyFromSlice(len(dead), func(i int) ([]any, error) {
 			d := dead[i]
-			payload := []byte(d.payload)
-			if !json.Valid(payload) {
-				payload, _ = json.Marshal(string(d.payload))
-			}
-			return []any{d.providerID, d.externalID, source, d.reason, d.msg, payload}, nil
+			return []any{storableText(d.providerID), storableText(d.externalID), source, d.reason, storableText(d.msg), storablePayload(d.payload)}, nil
 		}))
 	return err
+}
+
+// storablePayload keeps a rejected row as JSON when PostgreSQL's jsonb can
+// hold it, and otherwise as a JSON string of its raw text: a row is never
+// lost because it carried a NUL, a lone surrogate or invalid UTF-8.
+func storablePayload(raw json.RawMessage) []byte {
+	if json.Valid(raw) && utf8.Valid(raw) && !bytes.Contains(raw, []byte(`\u0000`)) && !hasSurrogateEscape(raw) {
+		return raw
+	}
+	// As a JSON string, an escape such as \u0000 in the raw text becomes
+	// the harmless literal text "\\u0000"; NUL bytes themselves are dropped
+	// and invalid UTF-8 becomes U+FFFD.
+	b, _ := json.Marshal(strings.ReplaceAll(string(raw), "\x00", ""))
+	return b
+}
+
+// hasSurrogateEscape reports a \uD800-\uDFFF escape, which jsonb refuses
+// unless it is a valid pair; such rows are kept as text.
+func hasSurrogateEscape(b []byte) bool {
+	for i := 0; i+5 < len(b); i++ {
+		if b[i] == '\\' && b[i+1] == 'u' && (b[i+2] == 'd' || b[i+2] == 'D') && strings.IndexByte("89abcdefABCDEF", b[i+3]) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// storableText makes text PostgreSQL can store: valid UTF-8 without NUL.
+func storableText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
 
 // retryBusy retries a whole idempotent database transaction on deadlock or

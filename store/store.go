@@ -57,6 +57,10 @@ func dbErr(err error) error {
 			return tollgate.Wrap(tollgate.CodeConflict, err, "already exists")
 		case "23503":
 			return tollgate.Wrap(tollgate.CodeInvalid, err, "refers to something that does not exist")
+		case "22021", "22P05", "22P02", "22001", "22003", "22007", "22008":
+			// Text PostgreSQL cannot store (NUL, bad encoding), values out
+			// of range or malformed: the caller's input, not our failure.
+			return tollgate.Wrap(tollgate.CodeInvalid, err, "a value cannot be stored: %s", pe.Message)
 		case "40001", "40P01", "55P03", "57P01", "53300":
 			return tollgate.Wrap(tollgate.CodeUnavailable, err, "database busy; retry")
 		}
