@@ -65,7 +65,9 @@ func VerifySignature(header string, body []byte, secrets []string, now time.Time
 	}
 	for _, secret := range secrets {
 		if hmac.Equal(signatureMAC(secret, ts, body), got) {
-			return v1, nil
+			// Canonical lower-case hex: the same signature in another
+			// case must not pass replay protection as a new one.
+			return hex.EncodeToString(got), nil
 		}
 	}
 	return bad("does not match the body with any valid secret of this sender")

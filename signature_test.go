@@ -1,6 +1,7 @@
 package tollgate_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -37,4 +38,17 @@ func TestSignatureRoundTrip(t *testing.T) {
 		require.Error(t, err, name)
 		require.Equal(t, tollgate.CodeUnauthorized, tollgate.ErrorCode(err), name)
 	}
+}
+
+func TestSignatureDigestIsCanonical(t *testing.T) {
+	now := time.Unix(1767225600, 0)
+	body := []byte(`{}`)
+	sig := tollgate.Sign("s1", now, body)
+	lower, err := tollgate.VerifySignature(sig, body, []string{"s1"}, now)
+	require.NoError(t, err)
+	upper, err := tollgate.VerifySignature(strings.ToUpper(sig[:len("t=1767225600,")])+"v1="+strings.ToUpper(sig[len("t=1767225600,v1="):]), body, []string{"s1"}, now)
+	require.Error(t, err, "T= is not the t field")
+	upper, err = tollgate.VerifySignature("t=1767225600,v1="+strings.ToUpper(sig[len("t=1767225600,v1="):]), body, []string{"s1"}, now)
+	require.NoError(t, err)
+	require.Equal(t, lower, upper, "the replay key does not depend on the digest's case")
 }

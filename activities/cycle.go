@@ -7,6 +7,10 @@ import (
 // ReleaseRequest is the input of ReleaseCycle.
 type ReleaseRequest struct {
 	CycleID string
+	// ContractID lets the release take the contract lock, so it serialises
+	// with a close of the same cycle still in flight. Empty in histories
+	// recorded before it existed; the release then runs without the lock.
+	ContractID string
 }
 
 // CompleteRequest is the input of CompleteCycle.
@@ -29,7 +33,7 @@ func (a *Activities) CloseCycle(ctx context.Context, req CloseRequest) (CycleSna
 
 // ReleaseCycle hands the cycle's transactions to the next cycle.
 func (a *Activities) ReleaseCycle(ctx context.Context, req ReleaseRequest) error {
-	return classify(a.Cycles.ReleaseCycle(ctx, req.CycleID))
+	return classify(a.Cycles.ReleaseCycle(ctx, req.CycleID, req.ContractID))
 }
 
 // CompleteCycle marks the cycle's transactions settled and stores its carry.

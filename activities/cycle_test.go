@@ -165,8 +165,10 @@ func TestPayoutActivities(t *testing.T) {
 	requireAppErr(t, err, ErrTypePayoutDeclined, true)
 	require.ErrorContains(t, err, "account closed")
 
-	// A missing adapter is a configuration fault, not a declined payout.
+	// No adapter can pay: declined, so the cycle reverses its posting and
+	// waits in payout_failed (where it can be retried once the worker is
+	// configured, or cancelled) instead of holding an unpayable posting.
 	req.Adapter = "swift"
 	_, err = a.InitiatePayout(t.Context(), req)
-	requireAppErr(t, err, ErrTypeInvalid, true)
+	requireAppErr(t, err, ErrTypePayoutDeclined, true)
 }

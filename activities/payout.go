@@ -41,7 +41,10 @@ type PayoutConfirmed struct {
 func (a *Activities) InitiatePayout(ctx context.Context, req PayoutRequest) (PayoutInitiated, error) {
 	ad, err := a.Payouts.Get(req.Adapter)
 	if err != nil {
-		return PayoutInitiated{}, classify(err)
+		// No adapter can pay this: a definitive refusal, so the cycle
+		// reverses its posting and waits in payout_failed for an operator
+		// instead of holding a posted but unpayable statement.
+		return PayoutInitiated{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePayoutDeclined, err)
 	}
 	ref, err := ad.Initiate(ctx, payouts.Request{
 		IdempotencyKey: req.IdempotencyKey, PayeeID: req.PayeeID,

@@ -47,7 +47,7 @@ type CycleStore interface {
 	CloseCycle(ctx context.Context, req CloseRequest) (CycleSnapshot, error)
 	// ReleaseCycle hands the cycle's transactions back so the next cycle
 	// settles them (rejection, cancellation before posting). Idempotent.
-	ReleaseCycle(ctx context.Context, cycleID string) error
+	ReleaseCycle(ctx context.Context, cycleID, contractID string) error
 	// CompleteCycle marks the cycle's transactions settled and records its
 	// carry_out as the contract's carry for the next cycle. Idempotent.
 	CompleteCycle(ctx context.Context, cycleID string, carryOut string) error

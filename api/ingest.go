@@ -14,7 +14,10 @@ func (s *Server) ingestRoutes() {
 	s.route(http.MethodGet, "/v1/parties/:id", RoleViewer, s.getParty)
 	s.route(http.MethodPost, "/v1/parties/:id/rotate-secret", RoleAdmin, s.rotateSecret)
 
-	s.route(http.MethodPost, "/v1/contracts", RoleOperator, s.createContract)
+	// A contract decides who is paid, how much is paid without approval and
+	// through which adapter, and its first terms are active at once: creating
+	// one is an admin's act. Later terms need a second person's approval.
+	s.route(http.MethodPost, "/v1/contracts", RoleAdmin, s.createContract)
 	s.route(http.MethodGet, "/v1/contracts", RoleViewer, s.listContracts)
 	s.route(http.MethodGet, "/v1/contracts/:id", RoleViewer, s.getContract)
 	s.route(http.MethodPost, "/v1/contracts/:id/terms", RoleOperator, s.addTerms)

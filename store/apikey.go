@@ -38,6 +38,11 @@ func (k *APIKey) validate(now time.Time) error {
 	if k.Name == "" || len(k.Name) > 100 {
 		return tollgate.Errorf(tollgate.CodeInvalid, "name: required, at most 100 characters")
 	}
+	// Names identify people for maker-checker; "oidc:" names belong to
+	// single sign-on users, so a key must not be able to pose as one.
+	if strings.HasPrefix(strings.ToLower(k.Name), "oidc:") {
+		return tollgate.Errorf(tollgate.CodeInvalid, "name: %q may not start with \"oidc:\", which is reserved for single sign-on users", k.Name)
+	}
 	valid := false
 	for _, r := range keyRoles {
 		valid = valid || r == k.Role

@@ -3,12 +3,19 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/payouts"
 )
+
+// PayoutAdapters are the adapter names a contract may name; the worker
+// builds exactly these (worker.NewActivities).
+var PayoutAdapters = []string{payouts.SimulatedName, payouts.HTTPName}
 
 // TermsVersion is one version of a contract's terms.
 type TermsVersion struct {
@@ -33,6 +40,9 @@ type ContractView struct {
 func (s *Store) CreateContract(ctx context.Context, c tollgate.Contract, by string) (ContractView, error) {
 	if err := c.Validate(); err != nil {
 		return ContractView{}, err
+	}
+	if !slices.Contains(PayoutAdapters, c.Payout.Adapter) {
+		return ContractView{}, tollgate.Errorf(tollgate.CodeInvalid, "payout.adapter: %q is not one of %s", c.Payout.Adapter, strings.Join(PayoutAdapters, ", "))
 	}
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var opKind, pvKind string
@@ -120,13 +130,28 @@ func (s *Store) contractAt(ctx context.Context, q querier, id string, at time.Ti
 	if err != nil {
 		return ContractView{}, dbErr(err)
 	}
-	for _, t := range v.Versions {
+	// The terms in force at t: among active versions, the one with the
+	// latest effective_from not after t (a later version wins a tie); before
+	// every effective_from, the earliest active version.
+	var best *TermsVersion
+	for i := range v.Versions {
+		t := &v.Versions[i]
 		if t.Status != "active" {
 			continue
 		}
-		if v.Version == 0 || !t.Terms.EffectiveFrom.After(at) {
-			v.Terms, v.Version = t.Terms, t.Version
+		switch {
+		case best == nil:
+			best = t
+		case t.Terms.EffectiveFrom.After(at):
+			if best.Terms.EffectiveFrom.After(at) && t.Terms.EffectiveFrom.Before(best.Terms.EffectiveFrom) {
+				best = t
+			}
+		case best.Terms.EffectiveFrom.After(at) || !t.Terms.EffectiveFrom.Before(best.Terms.EffectiveFrom):
+			best = t
 		}
+	}
+	if best != nil {
+		v.Terms, v.Version = best.Terms, best.Version
 	}
 	return v, nil
 }

@@ -33,16 +33,36 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 	var snap activities.CycleSnapshot
 	err := retryBusy(ctx, func() error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			var raw []byte
-			err := tx.QueryRow(ctx, `SELECT snapshot FROM cycles WHERE id = $1 AND snapshot IS NOT NULL`, req.CycleID).Scan(&raw)
-			if err == nil {
-				return json.Unmarshal(raw, &snap)
-			} else if !errors.Is(err, pgx.ErrNoRows) {
+			stored := func() (bool, error) {
+				var raw []byte
+				err := tx.QueryRow(ctx, `SELECT snapshot FROM cycles WHERE id = $1 AND snapshot IS NOT NULL`, req.CycleID).Scan(&raw)
+				if errors.Is(err, pgx.ErrNoRows) {
+					return false, nil
+				} else if err != nil {
+					return false, err
+				}
+				return true, json.Unmarshal(raw, &snap)
+			}
+			if done, err := stored(); done || err != nil {
 				return err
 			}
 			c, err := s.lockContract(ctx, tx, req.ContractID, req.PeriodEnd)
 			if err != nil {
 				return err
+			}
+			// Under the contract lock: an overlapping attempt may have
+			// closed this cycle meanwhile (return its snapshot, never
+			// overwrite it), or the cycle may have been released while this
+			// attempt waited (claim nothing for an ended cycle).
+			if done, err := stored(); done || err != nil {
+				return err
+			}
+			var released bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM released_cycles WHERE id = $1)`, req.CycleID).Scan(&released); err != nil {
+				return err
+			}
+			if released {
+				return tollgate.Errorf(tollgate.CodeConflict, "cycle %s was released (rejected or cancelled); it claims no transactions", req.CycleID)
 			}
 			rows, err := tx.Query(ctx, `WITH claimed AS (
 					UPDATE bucket_totals SET cycle_id = $2
@@ -79,11 +99,15 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 				req.ContractID, req.PeriodEnd); err != nil {
 				return err
 			}
-			raw, _ = json.Marshal(snap)
-			_, err = tx.Exec(ctx, `INSERT INTO cycles (id, contract_id, period_end, status, snapshot, carry_in, carry_state)
+			raw, _ := json.Marshal(snap)
+			tag, err := tx.Exec(ctx, `INSERT INTO cycles (id, contract_id, period_end, status, snapshot, carry_in, carry_state)
 				VALUES ($1, $2, $3, 'collecting', $4, $5, 'held')
-				ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot, carry_in = EXCLUDED.carry_in, carry_state = 'held'`,
+				ON CONFLICT (id) DO UPDATE SET snapshot = EXCLUDED.snapshot, carry_in = EXCLUDED.carry_in, carry_state = 'held'
+				WHERE cycles.snapshot IS NULL`,
 				req.CycleID, req.ContractID, req.PeriodEnd, raw, c.Carry)
+			if err == nil && tag.RowsAffected() != 1 {
+				return tollgate.Errorf(tollgate.CodeConflict, "cycle %s was closed concurrently", req.CycleID)
+			}
 			return err
 		})
 	})
@@ -111,9 +135,20 @@ func (s *Store) lockContract(ctx context.Context, tx pgx.Tx, id string, periodEn
 
 // ReleaseCycle hands a cycle's slots back (they are settled by the next
 // cycle) and returns the carry it took. Idempotent.
-func (s *Store) ReleaseCycle(ctx context.Context, cycleID string) error {
+func (s *Store) ReleaseCycle(ctx context.Context, cycleID, contractID string) error {
 	return dbErr(retryBusy(ctx, func() error {
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			// Take the contract lock a close takes, then leave the
+			// tombstone: a close of this cycle either committed before (and
+			// its claim is released below) or runs after and claims nothing.
+			if contractID != "" {
+				if _, err := tx.Exec(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR NO KEY UPDATE`, contractID); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO released_cycles (id) VALUES ($1) ON CONFLICT DO NOTHING`, cycleID); err != nil {
+				return err
+			}
 			var contractID, state, carryIn string
 			err := tx.QueryRow(ctx, `SELECT contract_id, carry_state, carry_in::text FROM cycles WHERE id = $1 FOR UPDATE`, cycleID).
 				Scan(&contractID, &state, &carryIn)

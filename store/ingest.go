@@ -190,8 +190,12 @@ func checkRow(idx int, r TxRow, raw json.RawMessage, now time.Time, onlyProvider
 		return rej(ReasonInvalid, "metadata: may not contain a NUL character (\\u0000)")
 	}
 	if len(r.Metadata) > 0 && string(r.Metadata) != "null" {
+		// UseNumber keeps numbers exactly as sent, so two metadata that
+		// differ only in a long number's last digits hash differently.
 		var m map[string]any
-		if r.Metadata[0] != '{' || json.Unmarshal(r.Metadata, &m) != nil {
+		dec := json.NewDecoder(bytes.NewReader(r.Metadata))
+		dec.UseNumber()
+		if r.Metadata[0] != '{' || dec.Decode(&m) != nil || dec.More() {
 			return rej(ReasonInvalid, "metadata: must be a JSON object")
 		}
 		if len(r.Metadata) > 4096 {
@@ -232,6 +236,7 @@ func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, only
 	}
 	valid := make([]validRow, 0, len(raws))
 	first := make(map[[2]string]int, len(raws)) // key -> index into valid
+	var copies []batchCopy
 	typed, fast := decodeAll(raws)
 	for i, raw := range raws {
 		var v validRow
@@ -249,7 +254,7 @@ func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, only
 		k := [2]string{v.providerID, v.externalID}
 		if j, seen := first[k]; seen {
 			if bytes.Equal(valid[j].hash, v.hash) {
-				res.Duplicates++
+				copies = append(copies, batchCopy{idx: i, firstIdx: valid[j].idx, row: v})
 			} else {
 				reject(&Rejection{Index: i, ExternalID: v.externalID, Reason: ReasonConflict,
 					Error: fmt.Sprintf("external_id %q appears earlier in this batch (index %d) with different content", v.externalID, valid[j].idx)}, v.providerID, raw)
@@ -265,7 +270,7 @@ func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, only
 		out = IngestResult{Duplicates: res.Duplicates, Rejected: append([]Rejection{}, res.Rejected...)}
 		d := append([]deadLetter(nil), dead...)
 		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-			return s.ingestTx(ctx, tx, valid, source, &out, &d)
+			return s.ingestTx(ctx, tx, valid, copies, source, &out, &d)
 		})
 	})
 	if err != nil {
@@ -275,7 +280,7 @@ func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, only
 	return out, nil
 }
 
-func (s *Store) ingestTx(ctx context.Context, tx pgx.Tx, valid []validRow, source string, out *IngestResult, dead *[]deadLetter) error {
+func (s *Store) ingestTx(ctx context.Context, tx pgx.Tx, valid []validRow, copies []batchCopy, source string, out *IngestResult, dead *[]deadLetter) error {
 	rows, err := s.assignContracts(ctx, tx, valid, out, dead)
 	if err != nil {
 		return err
@@ -285,7 +290,39 @@ func (s *Store) ingestTx(ctx context.Context, tx pgx.Tx, valid []validRow, sourc
 			return err
 		}
 	}
+	judgeCopies(copies, out, dead)
 	return writeDeadLetters(ctx, tx, *dead, source)
+}
+
+// batchCopy is a row repeated, with the same content, earlier in its batch.
+type batchCopy struct {
+	idx, firstIdx int
+	row           validRow
+}
+
+// judgeCopies gives each repeated row its first copy's verdict: a
+// duplicate when the first was stored (or already known), the same
+// rejection when the first was rejected, so a provider never reads a
+// rejected row's copy as stored.
+func judgeCopies(copies []batchCopy, out *IngestResult, dead *[]deadLetter) {
+	if len(copies) == 0 {
+		return
+	}
+	rejected := make(map[int]Rejection, len(out.Rejected))
+	for _, r := range out.Rejected {
+		rejected[r.Index] = r
+	}
+	for _, c := range copies {
+		r, ok := rejected[c.firstIdx]
+		if !ok {
+			out.Duplicates++
+			continue
+		}
+		rej := Rejection{Index: c.idx, ExternalID: c.row.externalID, Reason: r.Reason,
+			Error: fmt.Sprintf("same row as index %d, which was rejected: %s", c.firstIdx, r.Error)}
+		out.Rejected = append(out.Rejected, rej)
+		*dead = append(*dead, deadLetter{c.row.providerID, c.row.externalID, rej.Reason, rej.Error, c.row.raw})
+	}
 }
 
 // assignContracts finds the active contract of each row's pair and locks it

@@ -230,8 +230,8 @@ func TestLateRowsReleaseAndCarry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "-450", s3.CarryIn)
 	require.Equal(t, "0.00", mustPosition(t, f.st, "c-1").CarryIn, "the carry is held by the open cycle")
-	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-3"))
-	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-3"), "idempotent")
+	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-3", "c-1"))
+	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-3", "c-1"), "idempotent")
 	p := mustPosition(t, f.st, "c-1")
 	require.Equal(t, int64(1), p.Transactions)
 	require.Equal(t, "-450.00", p.CarryIn)
@@ -239,4 +239,48 @@ func TestLateRowsReleaseAndCarry(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(1), s4.Transactions)
 	require.Equal(t, "-450", s4.CarryIn)
+}
+
+// A cycle released before (or while) its close runs claims nothing, and
+// overlapping close attempts agree on one snapshot.
+func TestCloseAfterReleaseAndOverlappingCloses(t *testing.T) {
+	f := newFixture(t)
+	ctx := t.Context()
+	ingest(t, f.st, row("a", "charge", "10.00", "EUR", t0), row("b", "charge", "20.00", "EUR", t0.Add(time.Minute)))
+	end := t0.Add(time.Hour)
+
+	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-gone", "c-1"))
+	_, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-gone", ContractID: "c-1", PeriodEnd: end})
+	require.Equal(t, tollgate.CodeConflict, tollgate.ErrorCode(err))
+	require.Equal(t, int64(2), mustPosition(t, f.st, "c-1").Transactions, "nothing was claimed")
+
+	var wg sync.WaitGroup
+	snaps := make([]activities.CycleSnapshot, 4)
+	for i := range snaps {
+		wg.Go(func() {
+			s, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-1", ContractID: "c-1", PeriodEnd: end})
+			require.NoError(t, err)
+			snaps[i] = s
+		})
+	}
+	wg.Wait()
+	for _, s := range snaps {
+		require.Equal(t, int64(2), s.Transactions)
+		require.Equal(t, snaps[0].ClosedAt, s.ClosedAt, "one close, one snapshot")
+	}
+}
+
+// A row repeated in one batch shares its first copy's verdict.
+func TestInBatchCopiesShareTheVerdict(t *testing.T) {
+	f := newFixture(t)
+	ingest(t, f.st, row("k", "charge", "10.00", "EUR", t0))
+	changed := row("k", "charge", "11.00", "EUR", t0)
+	res := ingest(t, f.st, changed, changed, row("new", "charge", "1.00", "EUR", t0), row("new", "charge", "1.00", "EUR", t0))
+	require.Equal(t, 1, res.Accepted)
+	require.Equal(t, 1, res.Duplicates, "the copy of the accepted row")
+	require.Len(t, res.Rejected, 2, "the conflicting row and its copy")
+	require.Equal(t, []int{0, 1}, []int{res.Rejected[0].Index, res.Rejected[1].Index})
+	for _, r := range res.Rejected {
+		require.Equal(t, store.ReasonConflict, r.Reason)
+	}
 }

@@ -190,7 +190,7 @@ func (c *cycle) release(ctx workflow.Context, status string) string {
 	// cancelled, or the transactions would stay locked in this cycle.
 	dctx, _ := workflow.NewDisconnectedContext(ctx)
 	c.step(dctx, stepRelease, false, func(ctx workflow.Context) error {
-		return workflow.ExecuteActivity(withOptions(ctx, defaultOptions), ActivityReleaseCycle, activities.ReleaseRequest{CycleID: c.id}).Get(ctx, nil)
+		return workflow.ExecuteActivity(withOptions(ctx, defaultOptions), ActivityReleaseCycle, activities.ReleaseRequest{CycleID: c.id, ContractID: c.in.ContractID}).Get(ctx, nil)
 	})
 	c.event(dctx, "released", "transactions handed to the next cycle")
 	return status

@@ -134,20 +134,23 @@ func TestSkipFailedCheckForcesManualApproval(t *testing.T) {
 	require.Equal(t, workflows.StatusCompleted, f.run().Status)
 }
 
-func TestCancelRefusedAfterPosting(t *testing.T) {
+// A worker without the contract's adapter cannot pay: the posting is
+// reversed and the cycle waits in payout_failed, from which a retry (once the
+// adapter is back) posts and pays afresh.
+func TestMissingAdapterCompensatesThenRetry(t *testing.T) {
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.acts.Payouts = payouts.Registry{} // the worker lost its adapter: a configuration fault
 	f.at(10*time.Minute, func() {
 		rec := f.status()
-		require.Equal(t, workflows.StatusNeedsAttention, rec.Status)
+		require.Equal(t, workflows.StatusPayoutFailed, rec.Status)
 		require.Contains(t, rec.Error, `payout adapter "simulated" is not configured`)
-		f.refused(workflows.ActionCancel, act("ops"), "can no longer be cancelled")
+		require.Equal(t, []string{f.id + "/post/1", f.id + "/reverse/1"}, f.ledger.keys(), "the posting is undone")
 		f.acts.Payouts[payouts.SimulatedName] = f.bank
 		f.mustUpdate(workflows.ActionRetry, act("ops"))
 	})
 	require.Equal(t, workflows.StatusCompleted, f.run().Status)
 	require.Equal(t, 1, f.bank.Count())
-	require.Equal(t, []string{f.id + "/post/1"}, f.ledger.keys())
+	require.Equal(t, []string{f.id + "/post/1", f.id + "/reverse/1", f.id + "/post/2"}, f.ledger.keys())
 }
 
 func TestCancelWhileNeedsAttentionBeforePosting(t *testing.T) {

@@ -38,7 +38,7 @@ func (s *fakeStore) CloseCycle(_ context.Context, req activities.CloseRequest) (
 	return snap, nil
 }
 
-func (s *fakeStore) ReleaseCycle(_ context.Context, cycleID string) error {
+func (s *fakeStore) ReleaseCycle(_ context.Context, cycleID, _ string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.released = append(s.released, cycleID)
