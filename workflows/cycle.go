@@ -143,6 +143,13 @@ func (c *cycle) run(ctx workflow.Context) string {
 		return c.cancel(ctx, c.actor)
 	}
 
+	if workflow.GetVersion(ctx, versionApprovedIsFinal, workflow.DefaultVersion, 1) == 1 {
+		c.final = true
+		if c.computed.TotalMinor == 0 {
+			c.setStatus(ctx, StatusPosting)
+		}
+	}
+
 	// 6 and 7. Post and pay out; a declined payout is compensated and may be
 	// retried from the posting on. From here on money moves, so a workflow
 	// cancellation must not cut a step in half: the steps run on a

@@ -145,6 +145,9 @@ func (c *cycle) validateAction(name string, in OperatorAction) error {
 		if c.booked {
 			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" has its statement posted to the ledger; it can no longer be cancelled")
 		}
+		if c.final && c.rec.Status != StatusPayoutFailed {
+			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is approved; it can no longer be cancelled (only from payout_failed, after its posting was reversed)")
+		}
 		if !c.parked && c.rec.Status != StatusAwaitingApproval {
 			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; it can be cancelled only while awaiting approval, in needs_attention or in payout_failed")
 		}

@@ -37,6 +37,8 @@ type cycle struct {
 	// the live posting; attempt counts post/pay rounds and keys the ledger
 	// and the payout.
 	booked  bool
+	// final is set once the cycle is approved (versionApprovedIsFinal).
+	final bool
 	entryID int64
 	attempt int
 

@@ -99,6 +99,23 @@ func TestZeroTotalPostsAndPaysNothing(t *testing.T) {
 	require.Contains(t, f.store.completed, f.id)
 }
 
+// An approved cycle is final: a zero-total cycle whose completion parks
+// cannot be cancelled (it would drop its carry), only retried.
+func TestApprovedZeroTotalCannotBeCancelled(t *testing.T) {
+	f := newFixture(t, snapshot("0.00"), payouts.SimulatedOptions{})
+	f.store.failComplete = 1
+	f.at(10*time.Minute, func() {
+		rec := f.status()
+		require.Equal(t, workflows.StatusNeedsAttention, rec.Status)
+		f.refused(workflows.ActionCancel, act("ops"), "is approved; it can no longer be cancelled")
+		f.mustUpdate(workflows.ActionRetry, act("ops"))
+	})
+	res := f.run()
+	require.Equal(t, workflows.StatusCompleted, res.Status)
+	require.Contains(t, f.store.completed, f.id, "the carry reached the contract")
+	require.NotContains(t, f.recorder.statuses(), workflows.StatusCancelled)
+}
+
 func TestTwoApprovers(t *testing.T) {
 	snap := snapshot("5000.00")
 	snap.Approval.ApprovalsRequired = 2

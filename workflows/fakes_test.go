@@ -21,6 +21,8 @@ type fakeStore struct {
 	snap      activities.CycleSnapshot
 	rates     map[tollgate.Currency]settlement.Rate
 	failClose bool
+	// failComplete makes this many CompleteCycle calls fail.
+	failComplete int
 	closed    []string
 	released  []string
 	completed map[string]string
@@ -48,6 +50,10 @@ func (s *fakeStore) ReleaseCycle(_ context.Context, cycleID, _ string) error {
 func (s *fakeStore) CompleteCycle(_ context.Context, cycleID string, carryOut string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.failComplete > 0 {
+		s.failComplete--
+		return tollgate.Errorf(tollgate.CodeConflict, "complete refused")
+	}
 	if s.completed == nil {
 		s.completed = map[string]string{}
 	}

@@ -5,5 +5,11 @@ package workflows
 // kept in testdata/ and replayed by replay_test.go, so the old branch stays
 // covered for as long as such workflows may be open.
 //
-// There is no change yet: the first recorded histories are version
-// workflow.DefaultVersion.
+// Histories recorded before the first change are kept as testdata/v0_*.json.
+
+// versionApprovedIsFinal: once a cycle is approved, an operator can no
+// longer cancel it (except from payout_failed, after the reversal), and a
+// zero-total cycle leaves awaiting_approval at once. Before it, a zero-total
+// cycle parked while completing could be cancelled without completing, and
+// lose its carry.
+const versionApprovedIsFinal = "approved-is-final"
