@@ -136,6 +136,7 @@ func (s *Server) routes() {
 	s.route(http.MethodGet, "/healthz", RolePublic, s.healthz)
 	s.route(http.MethodGet, "/readyz", RolePublic, s.readyz)
 	s.route(http.MethodGet, "/openapi.json", RolePublic, s.serveOpenAPI)
+	s.dashboardRoutes()
 	s.route(http.MethodPost, "/v1/diagnostics/roundtrip", RoleOperator, s.roundTrip)
 	s.ingestRoutes()
 	s.ledgerRoutes()
