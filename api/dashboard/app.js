@@ -2,7 +2,8 @@
 // key in sessionStorage only, sends it as a bearer token, and shows money
 // exactly as the API returns it (decimal strings, never parsed to numbers).
 // Every value from the API reaches the page through textContent, never as
-// HTML.
+// HTML. One file on purpose (about 600 lines): there is no build step or
+// module loader, and the sections below follow the views one by one.
 'use strict';
 
 (() => {
