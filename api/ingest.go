@@ -38,7 +38,8 @@ func (s *Server) ingestRoutes() {
 	s.route(http.MethodPost, "/v1/dead-letters/:id/discard", RoleOperator, s.discardDeadLetter)
 }
 
-// list is the envelope of every list response.
+// list is the envelope of every list response. NextCursor is empty on the
+// last page; otherwise pass it back as ?cursor= with the same filters.
 type list[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor"`

@@ -78,13 +78,6 @@ type entryJSON struct {
 	Postings       []postingJSON `json:"postings"`
 }
 
-// ledgerPage is a page of a list. NextCursor is empty on the last page;
-// otherwise pass it back as ?cursor= with the same filters.
-type ledgerPage[T any] struct {
-	Items      []T    `json:"items"`
-	NextCursor string `json:"next_cursor"`
-}
-
 type trialBalanceJSON struct {
 	Currency     string `json:"currency"`
 	Balance      string `json:"balance"`
@@ -269,7 +262,7 @@ func (s *Server) listAccounts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := ledgerPage[accountJSON]{Items: make([]accountJSON, len(accounts)), NextCursor: next}
+	out := list[accountJSON]{Items: make([]accountJSON, len(accounts)), NextCursor: next}
 	for i, a := range accounts {
 		out.Items[i] = toAccountJSON(a)
 	}
@@ -340,7 +333,7 @@ func (s *Server) listEntries(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := ledgerPage[entryJSON]{Items: make([]entryJSON, len(entries)), NextCursor: next}
+	out := list[entryJSON]{Items: make([]entryJSON, len(entries)), NextCursor: next}
 	for i, e := range entries {
 		out.Items[i] = toEntryJSON(e)
 	}

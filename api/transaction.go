@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -180,25 +181,10 @@ type replayRequest struct {
 }
 
 func (s *Server) replayDeadLetter(c echo.Context) error {
-	id, err := int64Param(c, "id")
-	if err != nil {
-		return err
-	}
 	var req replayRequest
-	if err := decodeOptionalJSON(c, &req); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	before, err := s.Store.GetDeadLetter(ctx, id)
-	if err != nil {
-		return err
-	}
-	res, err := s.Store.ReplayDeadLetter(ctx, id, req.Transaction, actor(ctx))
-	if err != nil {
-		return err
-	}
-	s.auditf(c, "dead_letter.replay", "dead_letter", strconv.FormatInt(id, 10), before, res)
-	return c.JSON(http.StatusOK, res)
+	return s.deadLetterAction(c, "dead_letter.replay", &req, func(ctx context.Context, id int64, by string) (any, error) {
+		return s.Store.ReplayDeadLetter(ctx, id, req.Transaction, by)
+	})
 }
 
 type discardRequest struct {
@@ -206,12 +192,20 @@ type discardRequest struct {
 }
 
 func (s *Server) discardDeadLetter(c echo.Context) error {
+	var req discardRequest
+	return s.deadLetterAction(c, "dead_letter.discard", &req, func(ctx context.Context, id int64, by string) (any, error) {
+		return s.Store.DiscardDeadLetter(ctx, id, by, req.Reason)
+	})
+}
+
+// deadLetterAction reads the dead letter's ID and optional body, applies
+// the action and records it on the audit trail with before and after.
+func (s *Server) deadLetterAction(c echo.Context, action string, req any, apply func(context.Context, int64, string) (any, error)) error {
 	id, err := int64Param(c, "id")
 	if err != nil {
 		return err
 	}
-	var req discardRequest
-	if err := decodeOptionalJSON(c, &req); err != nil {
+	if err := decodeOptionalJSON(c, req); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
@@ -219,12 +213,12 @@ func (s *Server) discardDeadLetter(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.Store.DiscardDeadLetter(ctx, id, actor(ctx), req.Reason)
+	after, err := apply(ctx, id, actor(ctx))
 	if err != nil {
 		return err
 	}
-	s.auditf(c, "dead_letter.discard", "dead_letter", strconv.FormatInt(id, 10), before, d)
-	return c.JSON(http.StatusOK, d)
+	s.auditf(c, action, "dead_letter", strconv.FormatInt(id, 10), before, after)
+	return c.JSON(http.StatusOK, after)
 }
 
 // reprocessPush ingests an archived push body again. Ingest is idempotent,

@@ -123,11 +123,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, page Page) ([]APIKey, string, e
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
+	out, next := cutPage(out, limit, func(k APIKey) string { return k.ID })
 	return out, next, nil
 }
 

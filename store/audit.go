@@ -129,11 +129,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, st
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := cutPage(out, limit, func(a AuditRecord) string { return strconv.FormatInt(a.ID, 10) })
 	return out, next, nil
 }
 

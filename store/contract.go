@@ -171,11 +171,7 @@ func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	next := ""
-	if len(ids) > limit {
-		ids = ids[:limit]
-		next = ids[limit-1]
-	}
+	ids, next := cutPage(ids, limit, func(id string) string { return id })
 	out := make([]ContractView, 0, len(ids))
 	for _, id := range ids {
 		c, err := s.GetContract(ctx, id)

@@ -266,11 +266,7 @@ func (s *Store) ListCycles(ctx context.Context, contractID, status string, page 
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
+	out, next := cutPage(out, limit, func(c CycleRow) string { return c.ID })
 	return out, next, nil
 }
 

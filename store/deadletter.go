@@ -69,11 +69,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]Dead
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
-	}
+	out, next := cutPage(out, limit, func(d DeadLetter) string { return strconv.FormatInt(d.ID, 10) })
 	return out, next, nil
 }
 

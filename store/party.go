@@ -149,11 +149,7 @@ func (s *Store) ListParties(ctx context.Context, kind string, page Page) ([]Part
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		next = out[limit-1].ID
-	}
+	out, next := cutPage(out, limit, func(p Party) string { return p.ID })
 	return out, next, nil
 }
 

@@ -86,3 +86,14 @@ func (p Page) limit() (int, error) {
 	}
 	return p.Limit, nil
 }
+
+// cutPage trims a keyset query that fetched limit+1 rows to one page; the
+// extra row's presence means there is a next page, which starts after the
+// last kept item (cursorOf names it).
+func cutPage[T any](items []T, limit int, cursorOf func(T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	return items, cursorOf(items[limit-1])
+}

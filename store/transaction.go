@@ -90,11 +90,8 @@ func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Tr
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = base64.RawURLEncoding.EncodeToString([]byte(last.ProviderID + "\x00" + last.ExternalID))
-	}
+	out, next := cutPage(out, limit, func(t Transaction) string {
+		return base64.RawURLEncoding.EncodeToString([]byte(t.ProviderID + "\x00" + t.ExternalID))
+	})
 	return out, next, nil
 }
