@@ -434,7 +434,9 @@
     $('act-approve').disabled = !awaiting;
     $('act-reject').disabled = !awaiting;
     $('act-retry').disabled = !(status === 'needs_attention' || status === 'payout_failed');
-    $('act-cancel').disabled = TERMINAL.has(status);
+    // Cancel is possible only before approval or from payout_failed (after
+    // the reversal); in needs_attention the server knows which it is.
+    $('act-cancel').disabled = !(awaiting || status === 'needs_attention' || status === 'payout_failed');
   }
 
   function renderStatement(s) {
