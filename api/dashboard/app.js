@@ -11,7 +11,6 @@
   const REFRESH_MS = 4000;
   const STATUSES = ['collecting', 'computing', 'awaiting_approval', 'posting', 'paying', 'completed',
     'rejected', 'payout_failed', 'needs_attention', 'cancelled'];
-  const TERMINAL = new Set(['completed', 'rejected', 'cancelled']);
   const VIEWS = ['overview', 'cycles', 'cycle', 'dead-letters'];
 
   const state = {
