@@ -49,6 +49,33 @@ func (s *Server) auditf(c echo.Context, action, objectType, objectID string, bef
 	s.appendAudit(c, e)
 }
 
+// auditEntry is what a change records: the action, its object, and the
+// object before and after.
+type auditEntry struct {
+	action, objectType, objectID string
+	before, after                any
+}
+
+// audited runs a change and appends its audit row in one database
+// transaction, so the change and its record commit together or not at all.
+// change returns the entry to record, or nil when it changed nothing.
+func (s *Server) audited(c echo.Context, change func(st *store.Store) (*auditEntry, error)) error {
+	ctx := c.Request().Context()
+	return s.Store.Tx(ctx, func(st *store.Store) error {
+		a, err := change(st)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			c.Set(auditedFlag, true)
+			return nil
+		}
+		e := s.auditEvent(c, a.action, a.objectType, a.objectID)
+		e.Before, e.After = redactJSON(a.before), redactJSON(a.after)
+		return st.Audit(ctx, e)
+	})
+}
+
 // appendAudit writes the row. The change has already committed, so a
 // failure cannot undo it; it is logged as an error for operators to act
 // on, and the request still reports the change that happened.

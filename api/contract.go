@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/store"
 )
 
 func (s *Server) createContract(c echo.Context) error {
@@ -16,11 +17,14 @@ func (s *Server) createContract(c echo.Context) error {
 	}
 	req.Status, req.Version = "", 0
 	ctx := c.Request().Context()
-	v, err := s.Store.CreateContract(ctx, req, actor(ctx))
+	var v store.ContractView
+	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
+		v, err = st.CreateContract(ctx, req, actor(ctx))
+		return &auditEntry{"contract.create", "contract", v.ID, nil, v}, err
+	})
 	if err != nil {
 		return err
 	}
-	s.auditf(c, "contract.create", "contract", v.ID, nil, v)
 	return c.JSON(http.StatusCreated, v)
 }
 
@@ -50,11 +54,14 @@ func (s *Server) addTerms(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	tv, err := s.Store.AddTerms(ctx, c.Param("id"), t, actor(ctx))
+	var tv store.TermsVersion
+	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
+		tv, err = st.AddTerms(ctx, c.Param("id"), t, actor(ctx))
+		return &auditEntry{"contract.terms_add", "contract", c.Param("id"), nil, tv}, err
+	})
 	if err != nil {
 		return err
 	}
-	s.auditf(c, "contract.terms_add", "contract", c.Param("id"), nil, tv)
 	return c.JSON(http.StatusCreated, tv)
 }
 
@@ -65,15 +72,17 @@ func (s *Server) approveTerms(c echo.Context) error {
 		return tollgate.Errorf(tollgate.CodeInvalid, "version: %q must be a positive integer", c.Param("version"))
 	}
 	ctx := c.Request().Context()
-	tv, err := s.Store.ApproveTerms(ctx, c.Param("id"), version, actor(ctx))
+	var tv store.TermsVersion
+	err = s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
+		tv, err = st.ApproveTerms(ctx, c.Param("id"), version, actor(ctx))
+		if err != nil || tv.ApprovedBy != actor(ctx) {
+			return nil, err // already active: approving again changed nothing
+		}
+		return &auditEntry{"contract.terms_approve", "contract", c.Param("id"),
+			map[string]any{"version": version, "status": "pending"}, tv}, nil
+	})
 	if err != nil {
 		return err
-	}
-	if tv.ApprovedBy == actor(ctx) {
-		s.auditf(c, "contract.terms_approve", "contract", c.Param("id"),
-			map[string]any{"version": version, "status": "pending"}, tv)
-	} else {
-		c.Set(auditedFlag, true) // already active: approving again changed nothing
 	}
 	return c.JSON(http.StatusOK, tv)
 }

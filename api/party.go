@@ -21,12 +21,15 @@ func (s *Server) createParty(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	p, err := s.Store.CreateParty(c.Request().Context(), store.Party{ID: req.ID, Kind: req.Kind, Name: req.Name,
-		Currency: req.Currency, WebhookURL: req.WebhookURL})
+	var p store.Party
+	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
+		p, err = st.CreateParty(c.Request().Context(), store.Party{ID: req.ID, Kind: req.Kind, Name: req.Name,
+			Currency: req.Currency, WebhookURL: req.WebhookURL})
+		return &auditEntry{"party.create", "party", p.ID, nil, p}, err
+	})
 	if err != nil {
 		return err
 	}
-	s.auditf(c, "party.create", "party", p.ID, nil, p)
 	return c.JSON(http.StatusCreated, p)
 }
 
@@ -51,11 +54,15 @@ func (s *Server) getParty(c echo.Context) error {
 }
 
 func (s *Server) rotateSecret(c echo.Context) error {
-	p, err := s.Store.RotateSecret(c.Request().Context(), c.Param("id"))
+	var p store.Party
+	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
+		p, err = st.RotateSecret(c.Request().Context(), c.Param("id"))
+		// The secrets themselves never enter the trail; that one was rotated does.
+		return &auditEntry{"party.rotate_secret", "party", p.ID, nil,
+			map[string]any{"rotated": true, "grace": store.SecretGrace.String()}}, err
+	})
 	if err != nil {
 		return err
 	}
-	// The secrets themselves never enter the trail; that one was rotated does.
-	s.auditf(c, "party.rotate_secret", "party", p.ID, nil, map[string]any{"rotated": true, "grace": store.SecretGrace.String()})
 	return c.JSON(http.StatusOK, p)
 }

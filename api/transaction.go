@@ -131,11 +131,14 @@ func (s *Server) addRate(c echo.Context) error {
 	if err := decodeJSON(c, &r); err != nil {
 		return err
 	}
-	out, err := s.Store.AddRate(c.Request().Context(), r)
+	var out store.FXRate
+	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
+		out, err = st.AddRate(c.Request().Context(), r)
+		return &auditEntry{"fx_rate.add", "fx_rate", out.Base + "/" + out.Quote, nil, out}, err
+	})
 	if err != nil {
 		return err
 	}
-	s.auditf(c, "fx_rate.add", "fx_rate", out.Base+"/"+out.Quote, nil, out)
 	return c.JSON(http.StatusCreated, out)
 }
 

@@ -71,7 +71,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k NewAPIKey, audit AuditEvent)
 		return APIKey{}, err
 	}
 	out := k.APIKey
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if k.ProviderID != "" {
 			var kind string
 			err := tx.QueryRow(ctx, `SELECT kind FROM parties WHERE id = $1`, k.ProviderID).Scan(&kind)
@@ -115,7 +115,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, page Page) ([]APIKey, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2`, page.Cursor, limit+1)
+	rows, err := s.db.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2`, page.Cursor, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
@@ -131,7 +131,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, page Page) ([]APIKey, string, e
 // that returns it unchanged (and writes no audit row).
 func (s *Store) RevokeAPIKey(ctx context.Context, id string, audit AuditEvent) (APIKey, error) {
 	var out APIKey
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		before, err := scanAPIKey(tx.QueryRow(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1 FOR UPDATE`, id))
 		if err != nil {
 			return notFound(err, "API key %q not found", id)

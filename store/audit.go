@@ -70,7 +70,7 @@ func (s *Store) Audit(ctx context.Context, e AuditEvent) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	return AppendAudit(ctx, s.pool, e)
+	return AppendAudit(ctx, s.db, e)
 }
 
 func jsonOrNil(b json.RawMessage) any {
@@ -108,7 +108,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, st
 	if !f.To.IsZero() {
 		to = f.To
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+auditCols+` FROM audit_log
+	rows, err := s.db.Query(ctx, `SELECT `+auditCols+` FROM audit_log
 		WHERE ($1 = '' OR actor = $1) AND ($2 = '' OR action = $2) AND ($3 = '' OR object_type = $3)
 		AND ($4 = '' OR object_id = $4) AND ($5::timestamptz IS NULL OR at >= $5) AND ($6::timestamptz IS NULL OR at < $6)
 		AND ($7 = 0 OR id < $7) ORDER BY id DESC LIMIT $8`,

@@ -44,7 +44,7 @@ func (s *Store) CreateContract(ctx context.Context, c tollgate.Contract, by stri
 	if !slices.Contains(PayoutAdapters, c.Payout.Adapter) {
 		return ContractView{}, tollgate.Errorf(tollgate.CodeInvalid, "payout.adapter: %q is not one of %s", c.Payout.Adapter, strings.Join(PayoutAdapters, ", "))
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var opKind, pvKind string
 		err := tx.QueryRow(ctx, `SELECT COALESCE((SELECT kind FROM parties WHERE id = $1), ''), COALESCE((SELECT kind FROM parties WHERE id = $2), '')`,
 			c.OperatorID, c.ProviderID).Scan(&opKind, &pvKind)
@@ -82,7 +82,7 @@ func (s *Store) CreateContract(ctx context.Context, c tollgate.Contract, by stri
 
 // GetContract returns the contract with the terms in force now.
 func (s *Store) GetContract(ctx context.Context, id string) (ContractView, error) {
-	return s.contractAt(ctx, s.pool, id, s.now())
+	return s.contractAt(ctx, s.db, id, s.now())
 }
 
 type querier interface {
@@ -162,7 +162,7 @@ func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id FROM contracts WHERE id > $1 AND ($2 = '' OR provider_id = $2)
+	rows, err := s.db.Query(ctx, `SELECT id FROM contracts WHERE id > $1 AND ($2 = '' OR provider_id = $2)
 		AND ($3 = '' OR operator_id = $3) ORDER BY id LIMIT $4`, page.Cursor, providerID, operatorID, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
@@ -195,7 +195,7 @@ func (s *Store) AddTerms(ctx context.Context, contractID string, t tollgate.Term
 	}
 	raw, _ := json.Marshal(t)
 	tv := TermsVersion{Status: "pending", Terms: t, CreatedBy: by}
-	err = s.pool.QueryRow(ctx, `INSERT INTO contract_terms (contract_id, version, terms, effective_from, status, created_by)
+	err = s.db.QueryRow(ctx, `INSERT INTO contract_terms (contract_id, version, terms, effective_from, status, created_by)
 		SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, 'pending', $4 FROM contract_terms WHERE contract_id = $1
 		RETURNING version, created_at`, contractID, raw, t.EffectiveFrom, by).Scan(&tv.Version, &tv.CreatedAt)
 	if err != nil {
@@ -209,7 +209,7 @@ func (s *Store) AddTerms(ctx context.Context, contractID string, t tollgate.Term
 func (s *Store) ApproveTerms(ctx context.Context, contractID string, version int, by string) (TermsVersion, error) {
 	var tv TermsVersion
 	var raw []byte
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT version, status, terms, created_by, COALESCE(approved_by, ''), created_at
 			FROM contract_terms WHERE contract_id = $1 AND version = $2 FOR UPDATE`, contractID, version).
 			Scan(&tv.Version, &tv.Status, &raw, &tv.CreatedBy, &tv.ApprovedBy, &tv.CreatedAt)

@@ -32,7 +32,7 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 	}
 	var snap activities.CycleSnapshot
 	err := retryBusy(ctx, func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 			stored := func() (bool, error) {
 				var raw []byte
 				err := tx.QueryRow(ctx, `SELECT snapshot FROM cycles WHERE id = $1 AND snapshot IS NOT NULL`, req.CycleID).Scan(&raw)
@@ -137,7 +137,7 @@ func (s *Store) lockContract(ctx context.Context, tx pgx.Tx, id string, periodEn
 // cycle) and returns the carry it took. Idempotent.
 func (s *Store) ReleaseCycle(ctx context.Context, cycleID, contractID string) error {
 	return dbErr(retryBusy(ctx, func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 			// Take the contract lock a close takes, then leave the
 			// tombstone: a close of this cycle either committed before (and
 			// its claim is released below) or runs after and claims nothing.
@@ -182,7 +182,7 @@ func (s *Store) CompleteCycle(ctx context.Context, cycleID string, carryOut stri
 		return tollgate.Errorf(tollgate.CodeInvalid, "carry_out %q must be a decimal <= 0", carryOut)
 	}
 	return dbErr(retryBusy(ctx, func() error {
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 			var contractID, state string
 			err := tx.QueryRow(ctx, `SELECT contract_id, carry_state FROM cycles WHERE id = $1 FOR UPDATE`, cycleID).Scan(&contractID, &state)
 			if err != nil {
@@ -215,7 +215,7 @@ func (s *Store) RecordCycle(ctx context.Context, rec activities.CycleRecord) err
 			total = &m
 		}
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO cycles (id, contract_id, period_end, status, initiated_by, record, total_minor, updated_at)
+	_, err = s.db.Exec(ctx, `INSERT INTO cycles (id, contract_id, period_end, status, initiated_by, record, total_minor, updated_at)
 		VALUES ($1,$2,$3,$4,$5,$6,$7,now())
 		ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, initiated_by = EXCLUDED.initiated_by,
 			record = EXCLUDED.record, total_minor = COALESCE(EXCLUDED.total_minor, cycles.total_minor), updated_at = now()`,
@@ -236,7 +236,7 @@ type CycleRow struct {
 
 // GetCycle reads one cycle's read model.
 func (s *Store) GetCycle(ctx context.Context, id string) (CycleRow, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, contract_id, period_end, status, record, snapshot, updated_at FROM cycles WHERE id = $1`, id)
+	rows, err := s.db.Query(ctx, `SELECT id, contract_id, period_end, status, record, snapshot, updated_at FROM cycles WHERE id = $1`, id)
 	if err != nil {
 		return CycleRow{}, dbErr(err)
 	}
@@ -256,7 +256,7 @@ func (s *Store) ListCycles(ctx context.Context, contractID, status string, page 
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT id, contract_id, period_end, status, record, snapshot, updated_at FROM cycles
+	rows, err := s.db.Query(ctx, `SELECT id, contract_id, period_end, status, record, snapshot, updated_at FROM cycles
 		WHERE ($1 = '' OR contract_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR id < $3)
 		ORDER BY id DESC LIMIT $4`, contractID, status, page.Cursor, limit+1)
 	if err != nil {

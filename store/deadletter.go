@@ -59,7 +59,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]Dead
 	default:
 		return nil, "", tollgate.Errorf(tollgate.CodeInvalid, "status must be open, replayed or discarded")
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+dlCols+` FROM dead_letters
+	rows, err := s.db.Query(ctx, `SELECT `+dlCols+` FROM dead_letters
 		WHERE ($1 = '' OR provider_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR reason = $3)
 		AND ($4 = 0 OR id < $4) ORDER BY id DESC LIMIT $5`, f.ProviderID, f.Status, f.Reason, after, limit+1)
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]Dead
 
 // GetDeadLetter reads one dead letter.
 func (s *Store) GetDeadLetter(ctx context.Context, id int64) (DeadLetter, error) {
-	d, err := scanDL(s.pool.QueryRow(ctx, `SELECT `+dlCols+` FROM dead_letters WHERE id = $1`, id))
+	d, err := scanDL(s.db.QueryRow(ctx, `SELECT `+dlCols+` FROM dead_letters WHERE id = $1`, id))
 	if err != nil {
 		return DeadLetter{}, notFound(err, "dead letter %d not found", id)
 	}
@@ -113,7 +113,7 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, id int64, corrected json.R
 		if res.Duplicates > 0 {
 			how = "duplicate of a stored transaction"
 		}
-		if _, err := s.pool.Exec(ctx, `UPDATE dead_letters SET status = 'replayed', resolved_at = now(), resolved_by = $2,
+		if _, err := s.db.Exec(ctx, `UPDATE dead_letters SET status = 'replayed', resolved_at = now(), resolved_by = $2,
 			resolution = $3 WHERE id = $1 AND status = 'open'`, id, by, how); err != nil {
 			return ReplayResult{}, dbErr(err)
 		}
@@ -124,7 +124,7 @@ func (s *Store) ReplayDeadLetter(ctx context.Context, id int64, corrected json.R
 
 // DiscardDeadLetter closes a dead letter without ingesting it.
 func (s *Store) DiscardDeadLetter(ctx context.Context, id int64, by, reason string) (DeadLetter, error) {
-	tag, err := s.pool.Exec(ctx, `UPDATE dead_letters SET status = 'discarded', resolved_at = now(), resolved_by = $2,
+	tag, err := s.db.Exec(ctx, `UPDATE dead_letters SET status = 'discarded', resolved_at = now(), resolved_by = $2,
 		resolution = $3 WHERE id = $1 AND status = 'open'`, id, by, reason)
 	if err != nil {
 		return DeadLetter{}, dbErr(err)
@@ -143,7 +143,7 @@ func (s *Store) DiscardDeadLetter(ctx context.Context, id int64, by, reason stri
 // signature seen before is refused (replay protection).
 func (s *Store) ArchivePush(ctx context.Context, providerID, signature string, body []byte) (int64, error) {
 	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO push_archive (provider_id, signature, body) VALUES ($1, $2, $3)
+	err := s.db.QueryRow(ctx, `INSERT INTO push_archive (provider_id, signature, body) VALUES ($1, $2, $3)
 		ON CONFLICT (signature) DO NOTHING RETURNING id`, providerID, signature, body).Scan(&id)
 	if err == pgx.ErrNoRows {
 		return 0, tollgate.Errorf(tollgate.CodeConflict, "this signature was already used; sign every push afresh")
@@ -153,7 +153,7 @@ func (s *Store) ArchivePush(ctx context.Context, providerID, signature string, b
 
 // ArchivedPush returns a provider push's raw body, for re-processing.
 func (s *Store) ArchivedPush(ctx context.Context, id int64) (providerID string, body []byte, err error) {
-	err = s.pool.QueryRow(ctx, `SELECT provider_id, body FROM push_archive WHERE id = $1`, id).Scan(&providerID, &body)
+	err = s.db.QueryRow(ctx, `SELECT provider_id, body FROM push_archive WHERE id = $1`, id).Scan(&providerID, &body)
 	if err != nil {
 		return "", nil, notFound(err, "archived push %d not found", id)
 	}

@@ -48,7 +48,7 @@ func (s *Store) AddRate(ctx context.Context, r FXRate) (FXRate, error) {
 		return FXRate{}, tollgate.Errorf(tollgate.CodeInvalid, "source: required, at most 100 characters")
 	}
 	var stored string
-	err = s.pool.QueryRow(ctx, `
+	err = s.db.QueryRow(ctx, `
 		WITH ins AS (INSERT INTO fx_rates (base, quote, rate, as_of, source) VALUES ($1,$2,$3,$4,$5)
 			ON CONFLICT DO NOTHING RETURNING rate::text)
 		SELECT rate FROM ins UNION ALL
@@ -69,7 +69,7 @@ func (s *Store) ListRates(ctx context.Context, base, quote string, limit int) ([
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `SELECT base, quote, rate::text, as_of, source FROM fx_rates
+	rows, err := s.db.Query(ctx, `SELECT base, quote, rate::text, as_of, source FROM fx_rates
 		WHERE ($1 = '' OR base = $1) AND ($2 = '' OR quote = $2) ORDER BY as_of DESC, base, quote LIMIT $3`, base, quote, limit)
 	if err != nil {
 		return nil, dbErr(err)
@@ -89,7 +89,7 @@ func (s *Store) RatesAt(ctx context.Context, quote tollgate.Currency, bases []to
 	for i, b := range bases {
 		names[i] = string(b)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT DISTINCT ON (base) base, rate::text, as_of, source FROM fx_rates
+	rows, err := s.db.Query(ctx, `SELECT DISTINCT ON (base) base, rate::text, as_of, source FROM fx_rates
 		WHERE quote = $1 AND base = ANY($2) AND as_of <= $3 ORDER BY base, as_of DESC, created_at DESC`, string(quote), names, at)
 	if err != nil {
 		return nil, dbErr(err)

@@ -269,7 +269,7 @@ func (s *Store) Ingest(ctx context.Context, raws []json.RawMessage, source, only
 	err := retryBusy(ctx, func() error {
 		out = IngestResult{Duplicates: res.Duplicates, Rejected: append([]Rejection{}, res.Rejected...)}
 		d := append([]deadLetter(nil), dead...)
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 			return s.ingestTx(ctx, tx, valid, copies, source, &out, &d)
 		})
 	})

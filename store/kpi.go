@@ -34,7 +34,7 @@ type SettledKPI struct {
 // KPIs computes the summary over [from, to).
 func (s *Store) KPIs(ctx context.Context, from, to time.Time) (KPIs, error) {
 	k := KPIs{From: from.UTC(), To: to.UTC(), Settled: []SettledKPI{}, Cycles: map[string]int64{}}
-	rows, err := s.pool.Query(ctx, `SELECT record->'Statement'->>'currency', count(*), COALESCE(sum(total_minor), 0)::bigint
+	rows, err := s.db.Query(ctx, `SELECT record->'Statement'->>'currency', count(*), COALESCE(sum(total_minor), 0)::bigint
 		FROM cycles WHERE status = 'completed' AND period_end >= $1 AND period_end < $2 AND record->'Statement' IS NOT NULL
 		  AND jsonb_typeof(record->'Statement') = 'object'
 		GROUP BY 1 ORDER BY 1`, from, to)
@@ -57,7 +57,7 @@ func (s *Store) KPIs(ctx context.Context, from, to time.Time) (KPIs, error) {
 	if err := rows.Err(); err != nil {
 		return KPIs{}, dbErr(err)
 	}
-	rows, err = s.pool.Query(ctx, `SELECT status, count(*) FROM cycles GROUP BY status`)
+	rows, err = s.db.Query(ctx, `SELECT status, count(*) FROM cycles GROUP BY status`)
 	if err != nil {
 		return KPIs{}, dbErr(err)
 	}
@@ -73,7 +73,7 @@ func (s *Store) KPIs(ctx context.Context, from, to time.Time) (KPIs, error) {
 	if err := rows.Err(); err != nil {
 		return KPIs{}, dbErr(err)
 	}
-	err = s.pool.QueryRow(ctx, `SELECT
+	err = s.db.QueryRow(ctx, `SELECT
 			(SELECT min(updated_at) FROM cycles WHERE status = 'awaiting_approval'),
 			(SELECT count(*) FROM contracts WHERE status = 'active'),
 			(SELECT COALESCE(sum(tx_count), 0)::bigint FROM bucket_totals WHERE NOT settled),

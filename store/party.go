@@ -63,7 +63,7 @@ func (s *Store) CreateParty(ctx context.Context, p Party) (Party, error) {
 	if err := p.Validate(); err != nil {
 		return Party{}, err
 	}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO parties (id, kind, name, currency, webhook_url) VALUES ($1,$2,$3,$4,NULLIF($5,''))
 			RETURNING created_at`, p.ID, p.Kind, p.Name, p.Currency, p.WebhookURL).Scan(&p.CreatedAt)
 		if err != nil {
@@ -95,7 +95,7 @@ func (s *Store) RotateSecret(ctx context.Context, partyID string) (Party, error)
 	}
 	p.SigningSecret = newSecret()
 	now := s.now()
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE party_secrets SET valid_until = $2
 			WHERE party_id = $1 AND (valid_until IS NULL OR valid_until > $2)`, partyID, now.Add(SecretGrace)); err != nil {
 			return err
@@ -108,7 +108,7 @@ func (s *Store) RotateSecret(ctx context.Context, partyID string) (Party, error)
 
 // ValidSecrets returns the provider's signing secrets valid now.
 func (s *Store) ValidSecrets(ctx context.Context, partyID string) ([]string, error) {
-	rows, err := s.pool.Query(ctx, `SELECT secret FROM party_secrets WHERE party_id = $1
+	rows, err := s.db.Query(ctx, `SELECT secret FROM party_secrets WHERE party_id = $1
 		AND (valid_until IS NULL OR valid_until > $2) ORDER BY created_at DESC`, partyID, s.now())
 	if err != nil {
 		return nil, dbErr(err)
@@ -127,7 +127,7 @@ func scanParty(row pgx.Row) (Party, error) {
 
 // GetParty reads one party.
 func (s *Store) GetParty(ctx context.Context, id string) (Party, error) {
-	p, err := scanParty(s.pool.QueryRow(ctx, `SELECT `+partyCols+` FROM parties WHERE id = $1`, id))
+	p, err := scanParty(s.db.QueryRow(ctx, `SELECT `+partyCols+` FROM parties WHERE id = $1`, id))
 	if err != nil {
 		return Party{}, notFound(err, "party %q not found", id)
 	}
@@ -140,7 +140,7 @@ func (s *Store) ListParties(ctx context.Context, kind string, page Page) ([]Part
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+partyCols+` FROM parties
+	rows, err := s.db.Query(ctx, `SELECT `+partyCols+` FROM parties
 		WHERE id > $1 AND ($2 = '' OR kind = $2) ORDER BY id LIMIT $3`, page.Cursor, kind, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
@@ -162,7 +162,7 @@ func (s *Store) GetPartyForNotify(ctx context.Context, id string) (activities.Pa
 		return activities.Party{}, err
 	}
 	var secret string
-	err = s.pool.QueryRow(ctx, `
+	err = s.db.QueryRow(ctx, `
 		WITH ins AS (
 			INSERT INTO party_secrets (party_id, secret)
 			SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM party_secrets WHERE party_id = $1)

@@ -54,7 +54,7 @@ func (s *Store) Position(ctx context.Context, contractID string) (Position, erro
 	if err != nil {
 		return Position{}, err
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+totalsCols+` FROM bucket_totals
+	rows, err := s.db.Query(ctx, `SELECT `+totalsCols+` FROM bucket_totals
 		WHERE contract_id = $1 AND cycle_id IS NULL GROUP BY currency ORDER BY currency`, contractID)
 	if err != nil {
 		return Position{}, dbErr(err)

@@ -16,10 +16,22 @@ import (
 	"github.com/tollgate/tollgate"
 )
 
-// Store is safe for concurrent use.
+// Store is safe for concurrent use. A Store from Tx runs every call in
+// that one transaction.
 type Store struct {
 	pool *pgxpool.Pool
+	db   dbtx
 	now  func() time.Time
+}
+
+// dbtx is what the store runs SQL on: the pool, or one transaction (whose
+// Begin opens a savepoint, so methods that open their own transaction nest).
+type dbtx interface {
+	Begin(ctx context.Context) (pgx.Tx, error)
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error)
 }
 
 // New returns a store on the pool. now is the clock (time.Now in production).
@@ -27,7 +39,15 @@ func New(pool *pgxpool.Pool, now func() time.Time) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	return &Store{pool: pool, now: now}
+	return &Store{pool: pool, db: pool, now: now}
+}
+
+// Tx runs fn with a store bound to one database transaction: a change and
+// its audit row commit together or not at all.
+func (s *Store) Tx(ctx context.Context, fn func(*Store) error) error {
+	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+		return fn(&Store{pool: s.pool, db: tx, now: s.now})
+	})
 }
 
 // Pool exposes the pool for health checks.

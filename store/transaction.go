@@ -58,7 +58,7 @@ func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Tr
 	if !f.To.IsZero() {
 		to = f.To
 	}
-	rows, err := s.pool.Query(ctx, `SELECT t.provider_id, t.external_id, t.operator_id, t.contract_id, t.kind, t.amount::text,
+	rows, err := s.db.Query(ctx, `SELECT t.provider_id, t.external_id, t.operator_id, t.contract_id, t.kind, t.amount::text,
 			t.currency, t.occurred_at, t.metadata, t.late, COALESCE(b.cycle_id, ''), t.received_at
 		FROM transactions t
 		LEFT JOIN bucket_totals b ON b.contract_id = t.contract_id AND b.slot = t.slot AND b.currency = t.currency
