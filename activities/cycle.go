@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"strings"
 )
 
 // ReleaseRequest is the input of ReleaseCycle.
@@ -33,7 +34,17 @@ func (a *Activities) CloseCycle(ctx context.Context, req CloseRequest) (CycleSna
 
 // ReleaseCycle hands the cycle's transactions to the next cycle.
 func (a *Activities) ReleaseCycle(ctx context.Context, req ReleaseRequest) error {
-	return classify(a.Cycles.ReleaseCycle(ctx, req.CycleID, req.ContractID))
+	contractID := req.ContractID
+	if contractID == "" {
+		// Scheduled before the request carried it: the cycle ID is
+		// "cycle-<contract>-<period end>" and the period end has no '-'.
+		if rest, ok := strings.CutPrefix(req.CycleID, "cycle-"); ok {
+			if i := strings.LastIndexByte(rest, '-'); i > 0 {
+				contractID = rest[:i]
+			}
+		}
+	}
+	return classify(a.Cycles.ReleaseCycle(ctx, req.CycleID, contractID))
 }
 
 // CompleteCycle marks the cycle's transactions settled and stores its carry.

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/store"
 )
 
 // decodeJSON reads a JSON body strictly: content type checked, unknown
@@ -30,7 +31,7 @@ func decodeJSON(c echo.Context, v any) error {
 		return jsonError(err)
 	}
 	// PostgreSQL text and jsonb cannot hold NUL; refuse it here, clearly.
-	if bytes.Contains(body, []byte(`\u0000`)) {
+	if store.ContainsNULEscape(body) {
 		return tollgate.Errorf(tollgate.CodeInvalid, "request body contains a NUL character (\\u0000), which no field accepts")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

@@ -46,15 +46,20 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 			if done, err := stored(); done || err != nil {
 				return err
 			}
-			c, err := s.lockContract(ctx, tx, req.ContractID, req.PeriodEnd)
+			closed, status, err := lockContractRow(ctx, tx, req.ContractID)
 			if err != nil {
 				return err
 			}
 			// Under the contract lock: an overlapping attempt may have
 			// closed this cycle meanwhile (return its snapshot, never
-			// overwrite it), or the cycle may have been released while this
-			// attempt waited (claim nothing for an ended cycle).
+			// overwrite it, even if later cycles closed since), or the cycle
+			// may have been released while this attempt waited (claim
+			// nothing for an ended cycle).
 			if done, err := stored(); done || err != nil {
+				return err
+			}
+			c, err := s.closableContract(ctx, tx, req.ContractID, req.PeriodEnd, closed, status)
+			if err != nil {
 				return err
 			}
 			var released bool
@@ -114,15 +119,18 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 	return snap, dbErr(err)
 }
 
-// lockContract locks the contract for a close and reads it with the terms
-// effective at the period end.
-func (s *Store) lockContract(ctx context.Context, tx pgx.Tx, id string, periodEnd time.Time) (ContractView, error) {
-	var closed *time.Time
-	var status string
-	err := tx.QueryRow(ctx, `SELECT closed_through, status FROM contracts WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&closed, &status)
+// lockContractRow takes the contract lock a close (and a release) takes.
+func lockContractRow(ctx context.Context, tx pgx.Tx, id string) (closed *time.Time, status string, err error) {
+	err = tx.QueryRow(ctx, `SELECT closed_through, status FROM contracts WHERE id = $1 FOR NO KEY UPDATE`, id).Scan(&closed, &status)
 	if err != nil {
-		return ContractView{}, notFound(err, "contract %q not found", id)
+		return nil, "", notFound(err, "contract %q not found", id)
 	}
+	return closed, status, nil
+}
+
+// closableContract checks a locked contract can close a period ending at
+// periodEnd and reads it with the terms effective then.
+func (s *Store) closableContract(ctx context.Context, tx pgx.Tx, id string, periodEnd time.Time, closed *time.Time, status string) (ContractView, error) {
 	if status != "active" {
 		return ContractView{}, tollgate.Errorf(tollgate.CodeConflict, "contract %q is %s", id, status)
 	}
@@ -142,7 +150,7 @@ func (s *Store) ReleaseCycle(ctx context.Context, cycleID, contractID string) er
 			// tombstone: a close of this cycle either committed before (and
 			// its claim is released below) or runs after and claims nothing.
 			if contractID != "" {
-				if _, err := tx.Exec(ctx, `SELECT 1 FROM contracts WHERE id = $1 FOR NO KEY UPDATE`, contractID); err != nil {
+				if _, _, err := lockContractRow(ctx, tx, contractID); err != nil && tollgate.ErrorCode(err) != tollgate.CodeNotFound {
 					return err
 				}
 			}

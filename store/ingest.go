@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -186,7 +187,7 @@ func checkRow(idx int, r TxRow, raw json.RawMessage, now time.Time, onlyProvider
 		return rej(ReasonInvalid, "occurred_at: %s is before the year 2000", r.OccurredAt)
 	}
 	var meta []byte
-	if bytes.Contains(r.Metadata, []byte(`\u0000`)) {
+	if ContainsNULEscape(r.Metadata) {
 		return rej(ReasonInvalid, "metadata: may not contain a NUL character (\\u0000)")
 	}
 	if len(r.Metadata) > 0 && string(r.Metadata) != "null" {
@@ -326,7 +327,7 @@ func judgeCopies(copies []batchCopy, out *IngestResult, dead *[]deadLetter) {
 }
 
 // assignContracts finds the active contract of each row's pair and locks it
-// FOR SHARE, so a concurrent close (FOR UPDATE) waits for this batch and this
+// FOR SHARE, so a concurrent close (FOR NO KEY UPDATE) waits for this batch and this
 // batch sees the contract's closed_through as of the lock: no row can land
 // in a period that has been closed.
 func (s *Store) assignContracts(ctx context.Context, tx pgx.Tx, valid []validRow, out *IngestResult, dead *[]deadLetter) ([]validRow, error) {
@@ -506,28 +507,72 @@ func writeDeadLetters(ctx context.Context, tx pgx.Tx, dead []deadLetter, source 
 }
 
 // storablePayload keeps a rejected row as JSON when PostgreSQL's jsonb can
-// hold it, and otherwise as a JSON string of its raw text: a row is never
-// lost because it carried a NUL, a lone surrogate or invalid UTF-8.
+// hold it, so it can be replayed as it came. Rows jsonb refuses (a lone
+// surrogate, invalid UTF-8, a NUL) are normalised through Go's decoder
+// (pairs become UTF-8, lone surrogates and bad bytes U+FFFD), and only when
+// that still cannot be stored (a NUL, or no JSON at all) kept as a JSON
+// string of the raw text: a row is never lost.
 func storablePayload(raw json.RawMessage) []byte {
-	if json.Valid(raw) && utf8.Valid(raw) && !bytes.Contains(raw, []byte(`\u0000`)) && !hasSurrogateEscape(raw) {
+	if json.Valid(raw) && utf8.Valid(raw) && !ContainsNULEscape(raw) && !hasLoneSurrogate(raw) {
 		return raw
 	}
-	// As a JSON string, an escape such as \u0000 in the raw text becomes
-	// the harmless literal text "\\u0000"; NUL bytes themselves are dropped
-	// and invalid UTF-8 becomes U+FFFD.
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&v) == nil && !dec.More() {
+		if b, err := json.Marshal(v); err == nil && !ContainsNULEscape(b) {
+			return b
+		}
+	}
 	b, _ := json.Marshal(strings.ReplaceAll(string(raw), "\x00", ""))
 	return b
 }
 
-// hasSurrogateEscape reports a \uD800-\uDFFF escape, which jsonb refuses
-// unless it is a valid pair; such rows are kept as text.
-func hasSurrogateEscape(b []byte) bool {
-	for i := 0; i+5 < len(b); i++ {
-		if b[i] == '\\' && b[i+1] == 'u' && (b[i+2] == 'd' || b[i+2] == 'D') && strings.IndexByte("89abcdefABCDEF", b[i+3]) >= 0 {
-			return true
+// jsonEscapes calls fn with the code unit of every \uXXXX escape in a JSON
+// text (an escaped backslash is skipped as a unit, so "\\u0000" is text).
+func jsonEscapes(b []byte, fn func(i int, unit uint16) bool) {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' || i+1 >= len(b) {
+			continue
 		}
+		if b[i+1] == 'u' && i+5 < len(b) {
+			if u, err := strconv.ParseUint(string(b[i+2:i+6]), 16, 16); err == nil && !fn(i, uint16(u)) {
+				return
+			}
+		}
+		i++ // the escaped character
 	}
-	return false
+}
+
+// ContainsNULEscape reports a \u0000 escape in a JSON text: PostgreSQL's
+// text and jsonb cannot hold NUL.
+func ContainsNULEscape(b []byte) bool {
+	found := false
+	jsonEscapes(b, func(_ int, u uint16) bool {
+		found = u == 0
+		return !found
+	})
+	return found
+}
+
+// hasLoneSurrogate reports a UTF-16 surrogate escape that is not part of a
+// high-low pair; jsonb refuses those, and accepts pairs.
+func hasLoneSurrogate(b []byte) bool {
+	lone, wantLow, at := false, false, -1
+	jsonEscapes(b, func(i int, u uint16) bool {
+		switch {
+		case wantLow && i == at+6 && u >= 0xDC00 && u <= 0xDFFF:
+			wantLow = false
+		case wantLow:
+			lone = true
+		case u >= 0xD800 && u <= 0xDBFF:
+			wantLow, at = true, i
+		case u >= 0xDC00 && u <= 0xDFFF:
+			lone = true
+		}
+		return !lone
+	})
+	return lone || wantLow
 }
 
 // storableText makes text PostgreSQL can store: valid UTF-8 without NUL.

@@ -284,3 +284,24 @@ func TestInBatchCopiesShareTheVerdict(t *testing.T) {
 		require.Equal(t, store.ReasonConflict, r.Reason)
 	}
 }
+
+// A dead-lettered row keeps its JSON (an emoji escaped as a surrogate pair
+// included), so it can be replayed once its cause is fixed.
+func TestDeadLetterWithSurrogatePairReplays(t *testing.T) {
+	f := newFixture(t)
+	raw := json.RawMessage(`{"provider_id":"pv-1","operator_id":"op-2","external_id":"emoji","kind":"charge","amount":"1.00",` +
+		`"currency":"EUR","occurred_at":"2026-03-01T00:00:00Z","metadata":{"note":"\ud83d\ude00"}}`)
+	res := ingest(t, f.st, raw)
+	require.Equal(t, store.ReasonNoContract, res.Rejected[0].Reason)
+	_, err := f.st.CreateParty(t.Context(), store.Party{ID: "op-2", Kind: "operator", Name: "Op 2", Currency: "EUR"})
+	require.NoError(t, err)
+	_, err = f.st.CreateContract(t.Context(), sampleContract("c-2", "op-2", "pv-1"), "alice")
+	require.NoError(t, err)
+	dls, _, err := f.st.ListDeadLetters(t.Context(), store.DeadLetterFilter{Reason: store.ReasonNoContract})
+	require.NoError(t, err)
+	require.Len(t, dls, 1)
+	rr, err := f.st.ReplayDeadLetter(t.Context(), dls[0].ID, nil, "bob")
+	require.NoError(t, err)
+	require.Equal(t, 1, rr.Ingest.Accepted, "%+v", rr.Ingest.Rejected)
+	require.Equal(t, "replayed", rr.DeadLetter.Status)
+}

@@ -55,7 +55,12 @@ func (c *cycle) registerHandlers(ctx workflow.Context) error {
 				c.applyAction(name, in)
 				return c.result(), nil
 			},
-			workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in OperatorAction) error { return c.validateAction(name, in) }})
+			workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, in OperatorAction) error {
+				if err := c.refuseCancelOfApproved(name); err != nil {
+					return err
+				}
+				return c.validateAction(name, in)
+			}})
 		if err != nil {
 			return err
 		}
@@ -151,6 +156,17 @@ func (c *cycle) validateAction(name string, in OperatorAction) error {
 		if !c.parked && c.rec.Status != StatusAwaitingApproval {
 			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; it can be cancelled only while awaiting approval, in needs_attention or in payout_failed")
 		}
+	}
+	return nil
+}
+
+// refuseCancelOfApproved refuses a cancel Update that arrives together with
+// the approval that completed the count: the approver was told the cycle is
+// approved. Validators do not run on replay, so this needs no version; the
+// signal path keeps its recorded behaviour.
+func (c *cycle) refuseCancelOfApproved(name string) error {
+	if name == ActionCancel && c.rec.Status == StatusAwaitingApproval && c.required > 0 && c.approved >= c.required {
+		return refuse(activities.ErrTypeConflict, "cycle "+c.id+" has all its approvals; it can no longer be cancelled")
 	}
 	return nil
 }

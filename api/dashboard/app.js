@@ -222,6 +222,7 @@
     const next = parseHash();
     if (next.view === 'cycle' && next.id !== state.route.id) {
       state.cycle = null;
+      state.cancelArmed = 0; // a confirmation belongs to the cycle it was asked for
       $('cycle-comment').value = '';
       say($('action-result'), '');
       for (const id of ['cycle-facts', 'cycle-statement', 'cycle-fx', 'cycle-approvals', 'cycle-anomalies',
