@@ -24,10 +24,11 @@ test: $(BIN)/testpg  ## every test, against a private PostgreSQL started for thi
 
 BENCH_N ?= 200000
 
-bench: $(BIN)/testpg  ## benchmarks: ingest vs COPY, cycle latency over 1M transactions, ledger posting
+bench: $(BIN)/testpg  ## benchmarks: ingest vs COPY, cycle latency over 1M transactions, scheduled fan-out of 1,000 contracts, ledger posting
 	$(GO) build -o $(BIN)/tollgate-bench ./cmd/tollgate-bench
 	./$(BIN)/tollgate-bench ingest -n $(BENCH_N)
 	./$(BIN)/tollgate-bench cycle -n 1000000
+	./$(BIN)/tollgate-bench fanout -n 1000
 	./$(BIN)/testpg -- $(GO) test -run '^$$' -bench . -benchtime 2000x ./ledger/...
 
 fmt:

@@ -3,12 +3,15 @@
 //
 //	tollgate-bench ingest [-n 200000] [-batch 1000] [-workers N]
 //	tollgate-bench cycle  [-n 1000000] [-runs 5]
+//	tollgate-bench fanout [-n 1000] [-tx 5] [-timeout 5m]
 //
 // ingest posts N transactions through POST /v1/transactions in batches and,
 // in the same run and database server, COPYs the same rows into a bare table
 // with the same primary key; it prints both rates and their ratio. cycle
 // times a cycle over N transactions to awaiting_approval and auto-approved
-// cycles to completed, on the real stack.
+// cycles to completed, on the real stack. fanout gives N contracts Temporal
+// Schedules that share one cron tick and times the tick to all N cycles
+// completed, on the dev stack.
 package main
 
 import (
@@ -27,7 +30,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: tollgate-bench ingest|cycle [flags]")
+		fmt.Fprintln(os.Stderr, "usage: tollgate-bench ingest|cycle|fanout [flags]")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -38,6 +41,8 @@ func main() {
 		err = runIngest(ctx, os.Args[2:])
 	case "cycle":
 		err = runCycle(ctx, os.Args[2:])
+	case "fanout":
+		err = runFanout(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown benchmark %q", os.Args[1])
 	}
