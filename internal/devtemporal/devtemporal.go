@@ -102,6 +102,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		// The dev stack and tests run many short cycles; keep namespace
 		// cache and visibility fresh so the UI and tests see them at once.
 		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
+		// Every contract's schedule may tick at the same minute (month end,
+		// 06:00); let the scheduler start more than the default 30
+		// workflows a second so a fan-out of 1,000 is not throttled here.
+		dynamicconfig.SchedulerNamespaceStartWorkflowRPS.Key(): 200.0,
 	}
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
@@ -164,7 +168,10 @@ func serverConfig(opts Options, ports []int) (*config.Config, error) {
 		sqlConf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
 		sqlConf.DatabaseName = "tollgate-" + strconv.FormatUint(rand.Uint64(), 36)
 	} else {
-		sqlConf.ConnectAttributes = map[string]string{"mode": "rwc", "_journal_mode": "wal", "_synchronous": "2"}
+		// Keys other than SQLite URI parameters become PRAGMAs. WAL with
+		// synchronous=NORMAL survives a crash of this process (the dev
+		// stack's case); only a power loss could drop the last commits.
+		sqlConf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "1"}
 		sqlConf.DatabaseName = opts.DatabaseFile
 		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
 			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
