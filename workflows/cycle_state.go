@@ -36,9 +36,9 @@ type cycle struct {
 	// committed, so the cycle can no longer simply be cancelled); entryID is
 	// the live posting; attempt counts post/pay rounds and keys the ledger
 	// and the payout.
-	booked  bool
+	booked bool
 	// final is set once the cycle is approved (versionApprovedIsFinal).
-	final bool
+	final   bool
 	entryID int64
 	attempt int
 

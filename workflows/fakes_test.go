@@ -23,9 +23,9 @@ type fakeStore struct {
 	failClose bool
 	// failComplete makes this many CompleteCycle calls fail.
 	failComplete int
-	closed    []string
-	released  []string
-	completed map[string]string
+	closed       []string
+	released     []string
+	completed    map[string]string
 }
 
 func (s *fakeStore) CloseCycle(_ context.Context, req activities.CloseRequest) (activities.CycleSnapshot, error) {

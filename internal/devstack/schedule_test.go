@@ -54,14 +54,10 @@ func TestContractSchedule(t *testing.T) {
 			Status    string    `json:"status"`
 		} `json:"items"`
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	pollUntil(30*time.Second, func() bool {
 		c.call("GET", "/v1/cycles?contract_id=c-cron", admin, "", 200, &list)
-		if len(list.Items) > 0 {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return len(list.Items) > 0
+	})
 	require.Len(t, list.Items, 1, "the tick started one cycle")
 	require.False(t, list.Items[0].PeriodEnd.Before(before))
 	require.Equal(t, workflows.CycleID("c-cron", list.Items[0].PeriodEnd), list.Items[0].ID)
@@ -72,14 +68,25 @@ func TestContractSchedule(t *testing.T) {
 	require.True(t, sched.Paused)
 	// The scheduler applies the update asynchronously; the schedule itself
 	// must report the pause soon after.
-	deadline = time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	pollUntil(10*time.Second, func() bool {
 		c.call("GET", "/v1/contracts/c-cron/schedule", admin, "", 200, &sched)
-		if sched.Paused {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return sched.Paused
+	})
 	require.True(t, sched.Paused, "the schedule reports the pause")
 	c.call("PUT", "/v1/contracts/nope/schedule", admin, "", 404, nil)
+}
+
+// pollUntil calls done on the test goroutine until it reports true or the
+// deadline passes; the caller asserts the final state.
+func pollUntil(within time.Duration, done func() bool) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(within)
+	for !done() {
+		select {
+		case <-deadline:
+			return
+		case <-tick.C:
+		}
+	}
 }
