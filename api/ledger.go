@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -173,8 +172,8 @@ func parseLedgerQuery(c echo.Context, allowed ...string) (ledgerQuery, error) {
 // text returns a parameter as text PostgreSQL can store, at most max bytes.
 func (q ledgerQuery) text(name string, max int) (string, error) {
 	s := q.v.Get(name)
-	if !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		return "", tollgate.Errorf(tollgate.CodeInvalid, "%s is not valid UTF-8 text without NUL bytes", name)
+	if err := checkText(s); err != nil { // textGuard checked already; kept for direct callers
+		return "", tollgate.Errorf(tollgate.CodeInvalid, "%s %s", name, err)
 	}
 	if len(s) > max {
 		return "", tollgate.Errorf(tollgate.CodeInvalid, "%s is longer than %d bytes", name, max)
