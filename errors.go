@@ -57,3 +57,24 @@ func ErrorCode(err error) Code {
 	}
 	return CodeInternal
 }
+
+// Error types carried in Temporal application errors between activities,
+// workflows and the API (Update refusals). They are wire names: never rename
+// one.
+const (
+	ErrTypeInvalid     = "Invalid"     // bad input: retrying cannot help
+	ErrTypeConflict    = "Conflict"    // contradicts stored state: retrying cannot help
+	ErrTypeNotFound    = "NotFound"    // referenced object missing: retrying cannot help
+	ErrTypeUnavailable = "Unavailable" // dependency down: retry
+	ErrTypeInternal    = "Internal"    // unexpected: retry, then park the cycle
+
+	// ErrTypeMissingRate: the statement needs an FX rate that does not
+	// exist yet; an operator adds it and retries.
+	ErrTypeMissingRate = "MissingRate"
+	// ErrTypePayoutDeclined: the payout adapter refused or failed the
+	// payout for good; the cycle compensates.
+	ErrTypePayoutDeclined = "PayoutDeclined"
+	// ErrTypePayoutPending: the payout is not confirmed yet; the activity
+	// is retried, which is how confirmation is polled.
+	ErrTypePayoutPending = "PayoutPending"
+)

@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -14,7 +13,7 @@ import (
 
 // ComputeRequest is the input of ComputeStatement.
 type ComputeRequest struct {
-	Snapshot CycleSnapshot
+	Snapshot tollgate.CycleSnapshot
 	// Cutoff locks FX: only rates with as_of <= Cutoff are used.
 	Cutoff time.Time
 }
@@ -35,15 +34,8 @@ type ComputeResult struct {
 // parks until someone adds the rate.
 func (a *Activities) ComputeStatement(ctx context.Context, req ComputeRequest) (ComputeResult, error) {
 	snap := req.Snapshot
-	var bases []tollgate.Currency
-	for _, t := range snap.Totals {
-		if t.Currency != snap.Currency && !slices.Contains(bases, t.Currency) {
-			bases = append(bases, t.Currency)
-		}
-	}
-	slices.Sort(bases)
-	rates := map[tollgate.Currency]settlement.Rate{}
-	if len(bases) > 0 {
+	rates := map[tollgate.Currency]tollgate.Rate{}
+	if bases := snap.Period().RateBases(); len(bases) > 0 {
 		var err error
 		if rates, err = a.Cycles.RatesAt(ctx, snap.Currency, bases, req.Cutoff); err != nil {
 			return ComputeResult{}, classify(err)
@@ -53,17 +45,10 @@ func (a *Activities) ComputeStatement(ctx context.Context, req ComputeRequest) (
 }
 
 // compute is the pure part of ComputeStatement.
-func compute(snap CycleSnapshot, rates map[tollgate.Currency]settlement.Rate, cutoff time.Time) (ComputeResult, error) {
-	carryIn, err := tollgate.ParseAmount(orZero(snap.CarryIn), snap.Currency)
-	if err != nil {
-		return ComputeResult{}, classify(tollgate.Wrap(tollgate.CodeInvalid, err, "cycle %s carry_in", snap.CycleID))
-	}
-	st, err := settlement.Compute(settlement.Input{
-		Currency: snap.Currency, Terms: snap.Terms, Totals: snap.Totals,
-		Rates: rates, CarryIn: carryIn, Cutoff: cutoff,
-	})
+func compute(snap tollgate.CycleSnapshot, rates map[tollgate.Currency]tollgate.Rate, cutoff time.Time) (ComputeResult, error) {
+	st, err := settlement.ComputePeriod(snap.Period(), rates, cutoff)
 	if errors.Is(err, settlement.ErrMissingRate) {
-		return ComputeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeMissingRate, err)
+		return ComputeResult{}, temporal.NewNonRetryableApplicationError(err.Error(), tollgate.ErrTypeMissingRate, err)
 	}
 	if err != nil {
 		return ComputeResult{}, classify(err)
@@ -81,11 +66,4 @@ func compute(snap CycleSnapshot, rates map[tollgate.Currency]settlement.Rate, cu
 		return ComputeResult{}, classify(err)
 	}
 	return ComputeResult{Statement: st, TotalMinor: total, AutoApproveLimitMinor: limitMinor}, nil
-}
-
-func orZero(s string) string {
-	if s == "" {
-		return "0"
-	}
-	return s
 }

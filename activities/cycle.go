@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"strings"
+
+	"github.com/tollgate/tollgate"
 )
 
 // ReleaseRequest is the input of ReleaseCycle.
@@ -22,12 +24,12 @@ type CompleteRequest struct {
 
 // RecordRequest is the input of RecordCycle.
 type RecordRequest struct {
-	Record CycleRecord
+	Record tollgate.CycleRecord
 }
 
 // CloseCycle closes the cycle's period and returns its snapshot; the store
 // makes it idempotent on the cycle ID.
-func (a *Activities) CloseCycle(ctx context.Context, req CloseRequest) (CycleSnapshot, error) {
+func (a *Activities) CloseCycle(ctx context.Context, req tollgate.CloseRequest) (tollgate.CycleSnapshot, error) {
 	snap, err := a.Cycles.CloseCycle(ctx, req)
 	return snap, classify(err)
 }

@@ -11,15 +11,14 @@ import (
 	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/ledger"
 	"github.com/tollgate/tollgate/payouts"
-	"github.com/tollgate/tollgate/settlement"
 )
 
-func snap(totals ...tollgate.Totals) CycleSnapshot {
-	return CycleSnapshot{
+func snap(totals ...tollgate.Totals) tollgate.CycleSnapshot {
+	return tollgate.CycleSnapshot{
 		CycleID: "cycle-c-1", OperatorID: "op", ProviderID: "pr", Currency: "EUR",
-		Terms:    tollgate.Terms{EffectiveFrom: jan1, RevenueShare: []tollgate.Tier{{Rate: "0.10"}}, CarryNegative: true},
+		Terms:             tollgate.Terms{EffectiveFrom: jan1, RevenueShare: []tollgate.Tier{{Rate: "0.10"}}, CarryNegative: true},
 		Approval: tollgate.ApprovalPolicy{AutoApproveLimit: "250.50", ApprovalsRequired: 1},
-		Totals:   totals,
+		Totals:            totals,
 	}
 }
 
@@ -29,17 +28,17 @@ func eur(sum string) tollgate.Totals {
 
 type rateStore struct {
 	CycleStore
-	rates map[tollgate.Currency]settlement.Rate
+	rates map[tollgate.Currency]tollgate.Rate
 	asked []tollgate.Currency
 }
 
-func (r *rateStore) RatesAt(_ context.Context, _ tollgate.Currency, bases []tollgate.Currency, _ time.Time) (map[tollgate.Currency]settlement.Rate, error) {
+func (r *rateStore) RatesAt(_ context.Context, _ tollgate.Currency, bases []tollgate.Currency, _ time.Time) (map[tollgate.Currency]tollgate.Rate, error) {
 	r.asked = bases
 	return r.rates, nil
 }
 
 func TestComputeStatement(t *testing.T) {
-	store := &rateStore{rates: map[tollgate.Currency]settlement.Rate{"USD": {Rate: decimal.RequireFromString("0.5"), AsOf: jan1, Source: "ecb"}}}
+	store := &rateStore{rates: map[tollgate.Currency]tollgate.Rate{"USD": {Rate: decimal.RequireFromString("0.5"), AsOf: jan1, Source: "ecb"}}}
 	a := &Activities{Cycles: store}
 	s := snap(eur("1000.00"), tollgate.Totals{Currency: "USD", Charges: 1, ChargeSum: decimal.RequireFromString("100.00"), Count: 1})
 	s.CarryIn = "-50.00"
@@ -52,9 +51,9 @@ func TestComputeStatement(t *testing.T) {
 	require.EqualValues(t, 25050, res.AutoApproveLimitMinor)
 	require.Equal(t, "-50.00", res.Statement.CarryIn)
 
-	store.rates = map[tollgate.Currency]settlement.Rate{}
+	store.rates = map[tollgate.Currency]tollgate.Rate{}
 	_, err = a.ComputeStatement(t.Context(), ComputeRequest{Snapshot: s, Cutoff: jan1.Add(time.Hour)})
-	requireAppErr(t, err, ErrTypeMissingRate, true)
+	requireAppErr(t, err, tollgate.ErrTypeMissingRate, true)
 
 	// A single-currency cycle never asks for rates.
 	store.asked = nil
@@ -65,7 +64,7 @@ func TestComputeStatement(t *testing.T) {
 	bad := snap(eur("1.00"))
 	bad.Terms.RevenueShare = nil
 	_, err = a.ComputeStatement(t.Context(), ComputeRequest{Snapshot: bad, Cutoff: jan1})
-	requireAppErr(t, err, ErrTypeInvalid, true)
+	requireAppErr(t, err, tollgate.ErrTypeInvalid, true)
 }
 
 func TestCheckAnomalies(t *testing.T) {
@@ -95,7 +94,7 @@ func TestCheckAnomalies(t *testing.T) {
 
 	a.AnomalyLimits["EUR"] = "ten"
 	_, err = a.CheckAnomalies(t.Context(), CheckRequest{Currency: "EUR", TotalMinor: 1})
-	requireAppErr(t, err, ErrTypeInvalid, true)
+	requireAppErr(t, err, tollgate.ErrTypeInvalid, true)
 }
 
 type recLedger struct{ in []ledger.EntryInput }
@@ -128,10 +127,10 @@ func TestPostStatement(t *testing.T) {
 	require.EqualValues(t, -7, l.in[1].Postings[1].Amount)
 
 	_, err = a.PostStatement(t.Context(), PostRequest{CycleID: "c", IdempotencyKey: "z", TotalMinor: 0})
-	requireAppErr(t, err, ErrTypeInvalid, true)
+	requireAppErr(t, err, tollgate.ErrTypeInvalid, true)
 
 	_, err = a.ReversePosting(t.Context(), ReverseRequest{EntryID: 1, IdempotencyKey: "r", Reason: "x"})
-	requireAppErr(t, err, ErrTypeConflict, true)
+	requireAppErr(t, err, tollgate.ErrTypeConflict, true)
 }
 
 func TestPayoutActivities(t *testing.T) {
@@ -140,12 +139,12 @@ func TestPayoutActivities(t *testing.T) {
 	req := PayoutRequest{Adapter: "sim", IdempotencyKey: "cycle-1", PayeeID: "pr", AmountMinor: 100, Currency: "EUR"}
 
 	_, err := a.InitiatePayout(t.Context(), req)
-	requireAppErr(t, err, ErrTypeUnavailable, false)
+	requireAppErr(t, err, tollgate.ErrTypeUnavailable, false)
 	out, err := a.InitiatePayout(t.Context(), req)
 	require.NoError(t, err)
 
 	_, err = a.AwaitPayout(t.Context(), PayoutStatusRequest{Adapter: "sim", Reference: out.Reference})
-	requireAppErr(t, err, ErrTypePayoutPending, false)
+	requireAppErr(t, err, tollgate.ErrTypePayoutPending, false)
 	done, err := a.AwaitPayout(t.Context(), PayoutStatusRequest{Adapter: "sim", Reference: out.Reference})
 	require.NoError(t, err)
 	require.Equal(t, out.Reference, done.Reference)
@@ -153,16 +152,16 @@ func TestPayoutActivities(t *testing.T) {
 	big := req
 	big.IdempotencyKey, big.AmountMinor = "cycle-2", 5000
 	_, err = a.InitiatePayout(t.Context(), big)
-	requireAppErr(t, err, ErrTypeUnavailable, false) // the bank's scripted first failure per key
+	requireAppErr(t, err, tollgate.ErrTypeUnavailable, false) // the bank's scripted first failure per key
 	_, err = a.InitiatePayout(t.Context(), big)
-	requireAppErr(t, err, ErrTypePayoutDeclined, true)
+	requireAppErr(t, err, tollgate.ErrTypePayoutDeclined, true)
 
 	returned := payouts.NewSimulated(payouts.SimulatedOptions{ReturnedKeys: map[string]string{"cycle-3": "account closed"}})
 	a.Payouts["ret"] = returned
 	ref, err := returned.Initiate(t.Context(), payouts.Request{IdempotencyKey: "cycle-3", PayeeID: "pr", Amount: 1, Currency: "EUR"})
 	require.NoError(t, err)
 	_, err = a.AwaitPayout(t.Context(), PayoutStatusRequest{Adapter: "ret", Reference: ref})
-	requireAppErr(t, err, ErrTypePayoutDeclined, true)
+	requireAppErr(t, err, tollgate.ErrTypePayoutDeclined, true)
 	require.ErrorContains(t, err, "account closed")
 
 	// No adapter can pay: declined, so the cycle reverses its posting and
@@ -170,5 +169,5 @@ func TestPayoutActivities(t *testing.T) {
 	// configured, or cancelled) instead of holding an unpayable posting.
 	req.Adapter = "swift"
 	_, err = a.InitiatePayout(t.Context(), req)
-	requireAppErr(t, err, ErrTypePayoutDeclined, true)
+	requireAppErr(t, err, tollgate.ErrTypePayoutDeclined, true)
 }

@@ -37,14 +37,14 @@ type PayoutConfirmed struct {
 
 // InitiatePayout instructs the payout through the contract's adapter.
 // Transient failures are retried with the same key; a definitive refusal is
-// ErrTypePayoutDeclined so the cycle compensates.
+// tollgate.ErrTypePayoutDeclined so the cycle compensates.
 func (a *Activities) InitiatePayout(ctx context.Context, req PayoutRequest) (PayoutInitiated, error) {
 	ad, err := a.Payouts.Get(req.Adapter)
 	if err != nil {
 		// No adapter can pay this: a definitive refusal, so the cycle
 		// reverses its posting and waits in payout_failed for an operator
 		// instead of holding a posted but unpayable statement.
-		return PayoutInitiated{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePayoutDeclined, err)
+		return PayoutInitiated{}, temporal.NewNonRetryableApplicationError(err.Error(), tollgate.ErrTypePayoutDeclined, err)
 	}
 	ref, err := ad.Initiate(ctx, payouts.Request{
 		IdempotencyKey: req.IdempotencyKey, PayeeID: req.PayeeID,
@@ -73,9 +73,9 @@ func (a *Activities) AwaitPayout(ctx context.Context, req PayoutStatusRequest) (
 		return PayoutConfirmed{Reference: req.Reference}, nil
 	case payouts.StatusFailed:
 		msg := "payout " + req.Reference + " failed: " + res.Reason
-		return PayoutConfirmed{}, temporal.NewNonRetryableApplicationError(msg, ErrTypePayoutDeclined, nil)
+		return PayoutConfirmed{}, temporal.NewNonRetryableApplicationError(msg, tollgate.ErrTypePayoutDeclined, nil)
 	default:
-		return PayoutConfirmed{}, temporal.NewApplicationError("payout "+req.Reference+" is still pending", ErrTypePayoutPending)
+		return PayoutConfirmed{}, temporal.NewApplicationError("payout "+req.Reference+" is still pending", tollgate.ErrTypePayoutPending)
 	}
 }
 
@@ -85,5 +85,5 @@ func payoutError(err error) error {
 	if payouts.IsTransient(err) {
 		return classify(err)
 	}
-	return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypePayoutDeclined, err)
+	return temporal.NewNonRetryableApplicationError(err.Error(), tollgate.ErrTypePayoutDeclined, err)
 }

@@ -8,20 +8,19 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/settlement"
 )
 
 type releaseRecorder struct{ cycle, contract string }
 
-func (r *releaseRecorder) CloseCycle(context.Context, CloseRequest) (CycleSnapshot, error) {
-	return CycleSnapshot{}, nil
+func (r *releaseRecorder) CloseCycle(context.Context, tollgate.CloseRequest) (tollgate.CycleSnapshot, error) {
+	return tollgate.CycleSnapshot{}, nil
 }
 func (r *releaseRecorder) ReleaseCycle(_ context.Context, cycleID, contractID string) error {
 	r.cycle, r.contract = cycleID, contractID
 	return nil
 }
 func (r *releaseRecorder) CompleteCycle(context.Context, string, string) error { return nil }
-func (r *releaseRecorder) RatesAt(context.Context, tollgate.Currency, []tollgate.Currency, time.Time) (map[tollgate.Currency]settlement.Rate, error) {
+func (r *releaseRecorder) RatesAt(context.Context, tollgate.Currency, []tollgate.Currency, time.Time) (map[tollgate.Currency]tollgate.Rate, error) {
 	return nil, nil
 }
 

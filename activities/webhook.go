@@ -28,13 +28,13 @@ const (
 
 // WebhookEvent is the body a party receives.
 type WebhookEvent struct {
-	Type       string              `json:"type"`
-	CycleID    string              `json:"cycle_id"`
-	ContractID string              `json:"contract_id"`
-	PeriodEnd  time.Time           `json:"period_end"`
-	Status     string              `json:"status"`
-	Statement  *tollgate.Statement `json:"statement,omitempty"`
-	Payout     *PayoutState        `json:"payout,omitempty"`
+	Type       string                `json:"type"`
+	CycleID    string                `json:"cycle_id"`
+	ContractID string                `json:"contract_id"`
+	PeriodEnd  time.Time             `json:"period_end"`
+	Status     string                `json:"status"`
+	Statement  *tollgate.Statement   `json:"statement,omitempty"`
+	Payout     *tollgate.PayoutState `json:"payout,omitempty"`
 }
 
 // WebhookRequest is the input of SendWebhook.

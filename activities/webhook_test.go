@@ -28,13 +28,13 @@ func TestSignKnownVector(t *testing.T) {
 		tollgate.Sign("whsec_test", jan1, []byte(`{"a":1}`)))
 }
 
-type parties map[string]Party
+type parties map[string]tollgate.Party
 
-func (p parties) GetPartyForNotify(_ context.Context, id string) (Party, error) {
+func (p parties) GetPartyForNotify(_ context.Context, id string) (tollgate.Party, error) {
 	if party, ok := p[id]; ok {
 		return party, nil
 	}
-	return Party{}, tollgate.Errorf(tollgate.CodeNotFound, "party %s not found", id)
+	return tollgate.Party{}, tollgate.Errorf(tollgate.CodeNotFound, "party %s not found", id)
 }
 
 // verify checks a delivery the way a receiver should.
@@ -61,7 +61,7 @@ func TestSendWebhookSignsAndDelivers(t *testing.T) {
 		Parties: parties{"p1": {ID: "p1", WebhookURL: srv.URL, SigningSecret: "sec"}}}
 	st := tollgate.Statement{Currency: "EUR", Total: "12.34"}
 	res, err := a.SendWebhook(t.Context(), WebhookRequest{PartyID: "p1", EventID: "cycle-x/cycle.paid/p1",
-		Event: WebhookEvent{Type: EventCyclePaid, CycleID: "cycle-x", Statement: &st, Payout: &PayoutState{Status: "confirmed", Reference: "r1"}}})
+		Event: WebhookEvent{Type: EventCyclePaid, CycleID: "cycle-x", Statement: &st, Payout: &tollgate.PayoutState{Status: "confirmed", Reference: "r1"}}})
 	require.NoError(t, err)
 	require.Equal(t, WebhookResult{Delivered: true, Status: http.StatusAccepted}, res)
 	verify(t, "sec", req, body)
@@ -90,12 +90,12 @@ func TestSendWebhookSkipsAndFailures(t *testing.T) {
 	require.Contains(t, res.Skipped, "no signing secret")
 
 	_, err = a.SendWebhook(t.Context(), WebhookRequest{PartyID: "p"})
-	requireAppErr(t, err, ErrTypeUnavailable, false)
+	requireAppErr(t, err, tollgate.ErrTypeUnavailable, false)
 	status = http.StatusGone
 	_, err = a.SendWebhook(t.Context(), WebhookRequest{PartyID: "p"})
-	requireAppErr(t, err, ErrTypeInvalid, true)
+	requireAppErr(t, err, tollgate.ErrTypeInvalid, true)
 	_, err = a.SendWebhook(t.Context(), WebhookRequest{PartyID: "missing"})
-	requireAppErr(t, err, ErrTypeNotFound, true)
+	requireAppErr(t, err, tollgate.ErrTypeNotFound, true)
 }
 
 func requireAppErr(t *testing.T, err error, typ string, nonRetryable bool) {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/store"
 )
 
@@ -26,7 +27,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	require.True(t, strings.HasPrefix(key, "tg_"+id+"_"), key)
 	require.Equal(t, "ingest", created["role"])
 
-	var res store.IngestResult
+	var res tollgate.IngestResult
 	f.call(t, "POST", "/v1/transactions", key, txBody(txRow("k1", "charge", "5.00")), 200, &res)
 	require.Equal(t, 1, res.Accepted)
 

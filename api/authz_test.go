@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/internal/testdb"
 	"github.com/tollgate/tollgate/store"
@@ -61,7 +62,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	pool := testdb.Pool(t)
 	st := store.New(pool, nil)
 	for _, id := range []string{"pv-a", "pv-b"} {
-		_, err := st.CreateParty(t.Context(), store.Party{ID: id, Kind: "provider", Name: id, Currency: "EUR"})
+		_, err := st.CreateParty(t.Context(), tollgate.Party{ID: id, Kind: "provider", Name: id, Currency: "EUR"})
 		require.NoError(t, err)
 	}
 	srv := api.New(api.Deps{Pool: pool, Store: st})

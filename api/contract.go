@@ -17,7 +17,7 @@ func (s *Server) createContract(c echo.Context) error {
 	}
 	req.Status, req.Version = "", 0
 	ctx := c.Request().Context()
-	var v store.ContractView
+	var v tollgate.ContractView
 	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
 		v, err = st.CreateContract(ctx, req, actor(ctx))
 		return &auditEntry{"contract.create", "contract", v.ID, nil, v}, err
@@ -54,7 +54,7 @@ func (s *Server) addTerms(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	var tv store.TermsVersion
+	var tv tollgate.TermsVersion
 	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
 		tv, err = st.AddTerms(ctx, c.Param("id"), t, actor(ctx))
 		return &auditEntry{"contract.terms_add", "contract", c.Param("id"), nil, tv}, err
@@ -72,7 +72,7 @@ func (s *Server) approveTerms(c echo.Context) error {
 		return tollgate.Errorf(tollgate.CodeInvalid, "version: %q must be a positive integer", c.Param("version"))
 	}
 	ctx := c.Request().Context()
-	var tv store.TermsVersion
+	var tv tollgate.TermsVersion
 	err = s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
 		tv, err = st.ApproveTerms(ctx, c.Param("id"), version, actor(ctx))
 		if err != nil || tv.ApprovedBy != actor(ctx) {
@@ -88,7 +88,7 @@ func (s *Server) approveTerms(c echo.Context) error {
 }
 
 func (s *Server) position(c echo.Context) error {
-	p, err := s.Store.Position(c.Request().Context(), c.Param("id"))
+	p, err := LivePosition(c.Request().Context(), s.Store, c.Param("id"), s.Clock())
 	if err != nil {
 		return err
 	}

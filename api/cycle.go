@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/workflows"
 )
@@ -115,23 +114,23 @@ func startCycleWorkflow(ctx context.Context, tc client.Client, st *store.Store, 
 
 // cycleView is GET /v1/cycles/{id}.
 type cycleView struct {
-	ID            string                     `json:"id"`
-	ContractID    string                     `json:"contract_id"`
-	PeriodEnd     time.Time                  `json:"period_end"`
-	Status        string                     `json:"status"`
-	InitiatedBy   string                     `json:"initiated_by"`
-	Statement     *tollgate.Statement        `json:"statement"`
-	Approvals     []activities.Approval      `json:"approvals"`
-	Anomalies     []string                   `json:"anomalies"`
-	LedgerEntries []int64                    `json:"ledger_entries"`
-	Payout        activities.PayoutState     `json:"payout"`
-	Timeline      []activities.TimelineEvent `json:"timeline"`
-	Error         string                     `json:"error,omitempty"`
-	Transactions  int64                      `json:"transactions"`
-	UpdatedAt     time.Time                  `json:"updated_at"`
+	ID            string                   `json:"id"`
+	ContractID    string                   `json:"contract_id"`
+	PeriodEnd     time.Time                `json:"period_end"`
+	Status        string                   `json:"status"`
+	InitiatedBy   string                   `json:"initiated_by"`
+	Statement     *tollgate.Statement      `json:"statement"`
+	Approvals     []tollgate.Approval      `json:"approvals"`
+	Anomalies     []string                 `json:"anomalies"`
+	LedgerEntries []int64                  `json:"ledger_entries"`
+	Payout        tollgate.PayoutState     `json:"payout"`
+	Timeline      []tollgate.TimelineEvent `json:"timeline"`
+	Error         string                   `json:"error,omitempty"`
+	Transactions  int64                    `json:"transactions"`
+	UpdatedAt     time.Time                `json:"updated_at"`
 }
 
-func toView(row store.CycleRow, rec activities.CycleRecord) cycleView {
+func toView(row store.CycleRow, rec tollgate.CycleRecord) cycleView {
 	v := cycleView{ID: row.ID, ContractID: row.ContractID, PeriodEnd: row.PeriodEnd, Status: row.Status,
 		InitiatedBy: rec.InitiatedBy, Statement: rec.Statement, Approvals: rec.Approvals, Anomalies: rec.Anomalies,
 		LedgerEntries: rec.LedgerEntry, Payout: rec.Payout, Timeline: rec.Timeline, Error: rec.Error, UpdatedAt: row.UpdatedAt}
@@ -142,7 +141,7 @@ func toView(row store.CycleRow, rec activities.CycleRecord) cycleView {
 		v.Transactions = row.Snapshot.Transactions
 	}
 	if v.Approvals == nil {
-		v.Approvals = []activities.Approval{}
+		v.Approvals = []tollgate.Approval{}
 	}
 	if v.Anomalies == nil {
 		v.Anomalies = []string{}
@@ -151,7 +150,7 @@ func toView(row store.CycleRow, rec activities.CycleRecord) cycleView {
 		v.LedgerEntries = []int64{}
 	}
 	if v.Timeline == nil {
-		v.Timeline = []activities.TimelineEvent{}
+		v.Timeline = []tollgate.TimelineEvent{}
 	}
 	return v
 }
@@ -177,7 +176,7 @@ func (s *Server) getCycle(c echo.Context) error {
 		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 		defer cancel()
 		if v, err := s.Temporal.QueryWorkflow(qctx, row.ID, "", workflows.QueryStatus); err == nil {
-			var live activities.CycleRecord
+			var live tollgate.CycleRecord
 			if v.Get(&live) == nil && live.Status != "" {
 				rec, row.Status = live, live.Status
 			}
@@ -275,9 +274,9 @@ func updateError(id string, err error) error {
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
 		switch appErr.Type() {
-		case activities.ErrTypeInvalid:
+		case tollgate.ErrTypeInvalid:
 			return tollgate.Errorf(tollgate.CodeInvalid, "%s", appErr.Message())
-		case activities.ErrTypeConflict:
+		case tollgate.ErrTypeConflict:
 			return tollgate.Errorf(tollgate.CodeConflict, "%s", appErr.Message())
 		}
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/store"
 )
 
 // decodeJSON reads a JSON body strictly: content type checked, unknown
@@ -31,7 +30,7 @@ func decodeJSON(c echo.Context, v any) error {
 		return jsonError(err)
 	}
 	// PostgreSQL text and jsonb cannot hold NUL; refuse it here, clearly.
-	if store.ContainsNULEscape(body) {
+	if tollgate.ContainsNULEscape(body) {
 		return tollgate.Errorf(tollgate.CodeInvalid, "request body contains a NUL character (\\u0000), which no field accepts")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))

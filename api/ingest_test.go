@@ -104,7 +104,7 @@ func txRow(ext, kind, amount string) string {
 
 func TestTransactionsAndPosition(t *testing.T) {
 	f := newIngestFixture(t)
-	var res store.IngestResult
+	var res tollgate.IngestResult
 	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(txRow("a", "charge", "2000.00"), txRow("b", "payout", "100.00"),
 		txRow("c", "charge", "oops")), 200, &res)
 	require.Equal(t, 2, res.Accepted)
@@ -119,11 +119,11 @@ func TestTransactionsAndPosition(t *testing.T) {
 	// rejected on its own, a batch of nothing but another provider's rows
 	// is refused as a whole (a client using the wrong key).
 	other := strings.Replace(txRow("z", "charge", "1.00"), `"provider_id":"pv-1"`, `"provider_id":"pv-2"`, 1)
-	res = store.IngestResult{}
+	res = tollgate.IngestResult{}
 	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(txRow("a", "charge", "2000.00"), other), 200, &res)
 	require.Equal(t, 1, res.Duplicates)
 	require.Len(t, res.Rejected, 1)
-	require.Equal(t, store.ReasonWrongParty, res.Rejected[0].Reason)
+	require.Equal(t, tollgate.ReasonWrongParty, res.Rejected[0].Reason)
 	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(other, other), 403, nil)
 
 	var pos map[string]any
@@ -137,7 +137,7 @@ func TestTransactionsAndPosition(t *testing.T) {
 	require.Equal(t, "309.99", lines[2].(map[string]any)["amount"])
 
 	var list struct {
-		Items []store.Transaction `json:"items"`
+		Items []tollgate.Transaction `json:"items"`
 	}
 	f.call(t, "GET", "/v1/transactions?contract_id=c-1", f.admin, "", 200, &list)
 	require.Len(t, list.Items, 2)
@@ -189,7 +189,7 @@ func TestProviderPushSignatures(t *testing.T) {
 	require.Equal(t, 409, code, "a signature seen before is refused: %s", resp)
 
 	// Any archived batch can be processed again; ingest stays exactly-once.
-	var again store.IngestResult
+	var again tollgate.IngestResult
 	f.call(t, "POST", "/v1/push-archive/1/reprocess", f.admin, "", 200, &again)
 	require.Equal(t, 0, again.Accepted)
 	require.Equal(t, 1, again.Duplicates)
@@ -215,7 +215,7 @@ func TestProviderPushSignatures(t *testing.T) {
 	b3 := []byte(txBody(txRow("p3", "charge", "1.00")))
 	code, _ = push(tollgate.Sign(newSecret, f.now.Add(time.Second), b3), b3)
 	require.Equal(t, 200, code)
-	f.now = f.now.Add(store.SecretGrace + time.Minute)
+	f.now = f.now.Add(tollgate.SecretGrace + time.Minute)
 	b4 := []byte(txBody(txRow("p4", "charge", "1.00")))
 	code, _ = push(tollgate.Sign(f.secret, f.now, b4), b4)
 	require.Equal(t, 401, code, "the old secret expires after the grace period")
@@ -224,7 +224,7 @@ func TestProviderPushSignatures(t *testing.T) {
 	b5 := []byte(txBody(strings.Replace(txRow("p5", "charge", "1.00"), `"pv-1"`, `"pv-9"`, 1)))
 	code, resp = push(tollgate.Sign(newSecret, f.now, b5), b5)
 	require.Equal(t, 200, code)
-	require.Contains(t, string(resp), store.ReasonWrongParty)
+	require.Contains(t, string(resp), tollgate.ReasonWrongParty)
 }
 
 func TestDeadLetterAPI(t *testing.T) {
@@ -255,7 +255,7 @@ func TestDeadLetterAPI(t *testing.T) {
 func TestContractsAndTermsMakerChecker(t *testing.T) {
 	f := newIngestFixture(t)
 	f.call(t, "POST", "/v1/contracts", f.admin, `{"id":"c-2","operator_id":"op-1","provider_id":"pv-1","currency":"EUR"}`, 422, nil)
-	var tv store.TermsVersion
+	var tv tollgate.TermsVersion
 	f.call(t, "POST", "/v1/contracts/c-1/terms", f.admin, `{"effective_from":"2026-05-01T00:00:00Z","revenue_share":[{"up_to":null,"rate":"0.2"}],"fee_per_charge":"0","minimum_guarantee":"0","cap":null,"carry_negative":false}`, 201, &tv)
 	require.Equal(t, 2, tv.Version)
 	require.Equal(t, "pending", tv.Status)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/store"
 )
 
@@ -21,9 +22,9 @@ func (s *Server) createParty(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	var p store.Party
+	var p tollgate.Party
 	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
-		p, err = st.CreateParty(c.Request().Context(), store.Party{ID: req.ID, Kind: req.Kind, Name: req.Name,
+		p, err = st.CreateParty(c.Request().Context(), tollgate.Party{ID: req.ID, Kind: req.Kind, Name: req.Name,
 			Currency: req.Currency, WebhookURL: req.WebhookURL})
 		return &auditEntry{"party.create", "party", p.ID, nil, p}, err
 	})
@@ -54,12 +55,12 @@ func (s *Server) getParty(c echo.Context) error {
 }
 
 func (s *Server) rotateSecret(c echo.Context) error {
-	var p store.Party
+	var p tollgate.Party
 	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
 		p, err = st.RotateSecret(c.Request().Context(), c.Param("id"))
 		// The secrets themselves never enter the trail; that one was rotated does.
 		return &auditEntry{"party.rotate_secret", "party", p.ID, nil,
-			map[string]any{"rotated": true, "grace": store.SecretGrace.String()}}, err
+			map[string]any{"rotated": true, "grace": tollgate.SecretGrace.String()}}, err
 	})
 	if err != nil {
 		return err

@@ -20,7 +20,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/internal/testdb"
 	"github.com/tollgate/tollgate/ledger"
@@ -171,7 +170,7 @@ func newRobustFixture(t *testing.T) *robustFixture {
 	require.NotEmpty(t, dead, "the bad seed row is a dead letter")
 
 	cycleID := workflows.CycleID("c-1", time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC))
-	require.NoError(t, st.RecordCycle(ctx, activities.CycleRecord{CycleID: cycleID, ContractID: "c-1",
+	require.NoError(t, st.RecordCycle(ctx, tollgate.CycleRecord{CycleID: cycleID, ContractID: "c-1",
 		PeriodEnd: time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC), Status: workflows.StatusAwaitingApproval, InitiatedBy: "seed"}))
 
 	_, err = led.Post(ctx, ledgerMove("rb-1", cycleID, lkOpEUR, lkProvEUR, 1234))

@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/workflows"
 )
 
@@ -46,7 +45,7 @@ type scheduleView struct {
 	GracePeriod string      `json:"grace_period"`
 }
 
-func scheduleSpec(c store.ContractView) client.ScheduleSpec {
+func scheduleSpec(c tollgate.ContractView) client.ScheduleSpec {
 	spec := client.ScheduleSpec{TimeZoneName: c.Timezone}
 	if c.Schedule.Cron != "" {
 		spec.CronExpressions = []string{c.Schedule.Cron}
@@ -56,7 +55,7 @@ func scheduleSpec(c store.ContractView) client.ScheduleSpec {
 	return spec
 }
 
-func scheduleAction(c store.ContractView) *client.ScheduleWorkflowAction {
+func scheduleAction(c tollgate.ContractView) *client.ScheduleWorkflowAction {
 	return &client.ScheduleWorkflowAction{
 		ID:        "tick-" + c.ID,
 		Workflow:  workflows.ScheduledCycleWorkflowName,
@@ -132,7 +131,7 @@ func (s *Server) getSchedule(c echo.Context) error {
 	return c.JSON(http.StatusOK, v)
 }
 
-func (s *Server) scheduleView(c echo.Context, contract store.ContractView) (scheduleView, error) {
+func (s *Server) scheduleView(c echo.Context, contract tollgate.ContractView) (scheduleView, error) {
 	ctx := c.Request().Context()
 	tc, err := s.temporal()
 	if err != nil {

@@ -33,8 +33,8 @@ func decodeBatch(body io.Reader) ([]json.RawMessage, error) {
 	if b.Transactions == nil {
 		return nil, tollgate.Errorf(tollgate.CodeInvalid, `body must be {"transactions":[...]} with at least one row`)
 	}
-	if len(b.Transactions) > store.MaxBatch {
-		return nil, tollgate.Errorf(tollgate.CodeTooLarge, "a batch holds at most %d transactions, got %d; split it", store.MaxBatch, len(b.Transactions))
+	if len(b.Transactions) > tollgate.MaxBatch {
+		return nil, tollgate.Errorf(tollgate.CodeTooLarge, "a batch holds at most %d transactions, got %d; split it", tollgate.MaxBatch, len(b.Transactions))
 	}
 	return b.Transactions, nil
 }
@@ -127,11 +127,11 @@ func (s *Server) listTransactions(c echo.Context) error {
 }
 
 func (s *Server) addRate(c echo.Context) error {
-	var r store.FXRate
+	var r tollgate.FXRate
 	if err := decodeJSON(c, &r); err != nil {
 		return err
 	}
-	var out store.FXRate
+	var out tollgate.FXRate
 	err := s.audited(c, func(st *store.Store) (_ *auditEntry, err error) {
 		out, err = st.AddRate(c.Request().Context(), r)
 		return &auditEntry{"fx_rate.add", "fx_rate", out.Base + "/" + out.Quote, nil, out}, err
@@ -251,7 +251,7 @@ func (s *Server) reprocessPush(c echo.Context) error {
 
 // ingestSummary is what the audit trail keeps of an ingest: counts, not
 // the rows (they are in transactions and dead_letters already).
-func ingestSummary(rows int, res store.IngestResult) map[string]int {
+func ingestSummary(rows int, res tollgate.IngestResult) map[string]int {
 	return map[string]int{"rows": rows, "accepted": res.Accepted, "duplicates": res.Duplicates, "rejected": len(res.Rejected)}
 }
 

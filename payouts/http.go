@@ -14,7 +14,7 @@ import (
 )
 
 // HTTPName is the adapter name contracts use for the generic HTTP adapter.
-const HTTPName = "http"
+const HTTPName = tollgate.PayoutAdapterHTTP
 
 // HTTPOptions configure the generic HTTP payout adapter.
 type HTTPOptions struct {

@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/tollgate/tollgate"
 )
 
 // SimulatedName is the adapter name contracts use for the simulated bank.
-const SimulatedName = "simulated"
+const SimulatedName = tollgate.PayoutAdapterSimulated
 
 // SimulatedOptions shape the simulated bank's behaviour. The zero value is a
 // bank that confirms every payout at once.

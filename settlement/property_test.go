@@ -78,7 +78,7 @@ func genInput(t *rapid.T) settlement.Input {
 	in := settlement.Input{
 		Currency: cur,
 		Terms:    genTerms(t, cur),
-		Rates:    map[tollgate.Currency]settlement.Rate{},
+		Rates:    map[tollgate.Currency]tollgate.Rate{},
 		CarryIn:  minor(t, "carry_in", cur, -1_000_000, 0),
 		Cutoff:   time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC),
 	}
@@ -86,7 +86,7 @@ func genInput(t *rapid.T) settlement.Input {
 		in.Totals = append(in.Totals, genTotals(t, c))
 		if c != cur {
 			rate := decimal.New(rapid.Int64Range(1, 2_000_000).Draw(t, "rate"), -4)
-			in.Rates[c] = settlement.Rate{Rate: rate, AsOf: in.Cutoff.Add(-time.Hour), Source: "test"}
+			in.Rates[c] = tollgate.Rate{Rate: rate, AsOf: in.Cutoff.Add(-time.Hour), Source: "test"}
 		}
 	}
 	return in

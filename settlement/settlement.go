@@ -22,14 +22,6 @@ import (
 // for an operator instead of guessing; test for it with errors.Is.
 var ErrMissingRate = errors.New("fx rate missing")
 
-// Rate converts one unit of a transaction currency (the base) into the
-// settlement currency (the quote).
-type Rate struct {
-	Rate   decimal.Decimal
-	AsOf   time.Time
-	Source string
-}
-
 // Input is everything one statement depends on.
 type Input struct {
 	// Currency is the settlement currency S.
@@ -40,7 +32,7 @@ type Input struct {
 	Totals []tollgate.Totals
 	// Rates maps a transaction currency C to rate(C→S). A rate for S itself
 	// is ignored: it is always 1.
-	Rates map[tollgate.Currency]Rate
+	Rates map[tollgate.Currency]tollgate.Rate
 	// CarryIn is the previous cycle's carry_out (<= 0, in minor units).
 	CarryIn decimal.Decimal
 	// Cutoff, when set, refuses rates dated after it, so a cycle can never
@@ -173,4 +165,22 @@ func chargeCount(totals []tollgate.Totals) int64 {
 		n += t.Charges
 	}
 	return n
+}
+
+// ComputePeriod values a period: the one builder of Compute's input that
+// both a cycle's compute step and the live position use, so the two cannot
+// disagree. rates are those in force at cutoff for p.RateBases(). A carry
+// that does not parse is an error, never zero.
+func ComputePeriod(p tollgate.Period, rates map[tollgate.Currency]tollgate.Rate, cutoff time.Time) (tollgate.Statement, error) {
+	carry := p.CarryIn
+	if carry == "" {
+		carry = "0"
+	}
+	// Compute checks the carry's sign and minor units; a stored carry may
+	// carry trailing zeros ("-1.500"), which are the same amount.
+	carryIn, err := decimal.NewFromString(carry)
+	if err != nil {
+		return tollgate.Statement{}, tollgate.Wrap(tollgate.CodeInvalid, err, "carry_in %q is not a decimal", carry)
+	}
+	return Compute(Input{Currency: p.Currency, Terms: p.Terms, Totals: p.Totals, Rates: rates, CarryIn: carryIn, Cutoff: cutoff})
 }

@@ -180,14 +180,14 @@ func TestCompute(t *testing.T) {
 		},
 		{
 			name: "half a cent of negative revenue rounds away from zero",
-			in: settlement.Input{Currency: "EUR", Terms: terms(), Rates: map[tollgate.Currency]settlement.Rate{"USD": {Rate: d("0.925"), AsOf: asOf}},
+			in: settlement.Input{Currency: "EUR", Terms: terms(), Rates: map[tollgate.Currency]tollgate.Rate{"USD": {Rate: d("0.925"), AsOf: asOf}},
 				Totals: []tollgate.Totals{totals("USD", 0, "0", "1.00", "0")}},
 			lines: []string{"0.00", "0.00", "500.00", "0.00", "500.00"}, nr: "-0.93", carryIn: "0.00", out: "-0.93",
 		},
 		{
 			name: "FX converts each currency at full precision before summing",
 			in: settlement.Input{Currency: "EUR", Terms: bare("0.1"),
-				Rates: map[tollgate.Currency]settlement.Rate{"USD": {Rate: d("0.925"), AsOf: asOf}, "GBP": {Rate: d("1.155"), AsOf: asOf}},
+				Rates: map[tollgate.Currency]tollgate.Rate{"USD": {Rate: d("0.925"), AsOf: asOf}, "GBP": {Rate: d("1.155"), AsOf: asOf}},
 				Totals: []tollgate.Totals{
 					totals("USD", 0, "1.00", "0", "0"), // 0.925
 					totals("GBP", 0, "1.00", "0", "0"), // 1.155
@@ -256,7 +256,7 @@ func TestExplanations(t *testing.T) {
 }
 
 func TestFXRecorded(t *testing.T) {
-	rates := map[tollgate.Currency]settlement.Rate{
+	rates := map[tollgate.Currency]tollgate.Rate{
 		"USD": {Rate: d("0.9200"), AsOf: asOf, Source: "ecb"},
 		"GBP": {Rate: d("1.17"), AsOf: asOf, Source: "ecb"},
 		"CHF": {Rate: d("1.05"), AsOf: asOf, Source: "ecb"}, // unused
@@ -280,7 +280,7 @@ func TestFXRecorded(t *testing.T) {
 }
 
 func TestComputeErrors(t *testing.T) {
-	rates := map[tollgate.Currency]settlement.Rate{"USD": {Rate: d("0.92"), AsOf: asOf}}
+	rates := map[tollgate.Currency]tollgate.Rate{"USD": {Rate: d("0.92"), AsOf: asOf}}
 	for _, tc := range []struct {
 		name    string
 		in      settlement.Input
@@ -292,7 +292,7 @@ func TestComputeErrors(t *testing.T) {
 			"no fx rate into EUR for GBP, JPY", true},
 		{"missing rate even when the currency nets to zero", settlement.Input{Currency: "EUR", Terms: terms(),
 			Totals: []tollgate.Totals{totals("USD", 1, "1", "1", "0")}}, "for USD", true},
-		{"zero rate", settlement.Input{Currency: "EUR", Terms: terms(), Rates: map[tollgate.Currency]settlement.Rate{"USD": {AsOf: asOf}},
+		{"zero rate", settlement.Input{Currency: "EUR", Terms: terms(), Rates: map[tollgate.Currency]tollgate.Rate{"USD": {AsOf: asOf}},
 			Totals: []tollgate.Totals{totals("USD", 1, "1", "0", "0")}}, "fx rate USD→EUR is 0; a rate must be positive", false},
 		{"rate after cutoff", settlement.Input{Currency: "EUR", Terms: terms(), Cutoff: asOf.Add(-time.Second), Rates: rates,
 			Totals: []tollgate.Totals{totals("USD", 1, "1", "0", "0")}}, "after the cutoff", false},
@@ -328,7 +328,7 @@ func TestEmptyForeignTotalsNeedNoRate(t *testing.T) {
 func TestStatementJSONIsStable(t *testing.T) {
 	st, err := settlement.Compute(settlement.Input{
 		Currency: "EUR", Terms: terms(), Cutoff: cutoff,
-		Rates:  map[tollgate.Currency]settlement.Rate{"USD": {Rate: d("0.92"), AsOf: asOf, Source: "ecb"}},
+		Rates:  map[tollgate.Currency]tollgate.Rate{"USD": {Rate: d("0.92"), AsOf: asOf, Source: "ecb"}},
 		Totals: []tollgate.Totals{totals("USD", 10, "1000.00", "0", "0")},
 	})
 	require.NoError(t, err)

@@ -3,46 +3,22 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"slices"
-	"strings"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/payouts"
 )
-
-// PayoutAdapters are the adapter names a contract may name; the worker
-// builds exactly these (worker.NewActivities).
-var PayoutAdapters = []string{payouts.SimulatedName, payouts.HTTPName}
-
-// TermsVersion is one version of a contract's terms.
-type TermsVersion struct {
-	Version    int            `json:"version"`
-	Status     string         `json:"status"` // pending | active | rejected
-	Terms      tollgate.Terms `json:"terms"`
-	CreatedBy  string         `json:"created_by"`
-	ApprovedBy string         `json:"approved_by,omitempty"`
-	CreatedAt  time.Time      `json:"created_at"`
-}
-
-// ContractView is a contract with its current terms and every version.
-type ContractView struct {
-	tollgate.Contract
-	ClosedThrough *time.Time     `json:"closed_through,omitempty"`
-	Carry         string         `json:"carry"`
-	Versions      []TermsVersion `json:"versions"`
-}
 
 // CreateContract validates and stores a contract; its first terms are active
 // at once. One active contract per (operator, provider).
-func (s *Store) CreateContract(ctx context.Context, c tollgate.Contract, by string) (ContractView, error) {
+func (s *Store) CreateContract(ctx context.Context, c tollgate.Contract, by string) (tollgate.ContractView, error) {
 	if err := c.Validate(); err != nil {
-		return ContractView{}, err
+		return tollgate.ContractView{}, err
 	}
-	if !slices.Contains(PayoutAdapters, c.Payout.Adapter) {
-		return ContractView{}, tollgate.Errorf(tollgate.CodeInvalid, "payout.adapter: %q is not one of %s", c.Payout.Adapter, strings.Join(PayoutAdapters, ", "))
+	if err := c.Payout.CheckAdapter(tollgate.PayoutAdapters); err != nil {
+		return tollgate.ContractView{}, err
 	}
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		var opKind, pvKind string
@@ -75,13 +51,13 @@ func (s *Store) CreateContract(ctx context.Context, c tollgate.Contract, by stri
 		return dbErr(err)
 	})
 	if err != nil {
-		return ContractView{}, err
+		return tollgate.ContractView{}, err
 	}
 	return s.GetContract(ctx, c.ID)
 }
 
 // GetContract returns the contract with the terms in force now.
-func (s *Store) GetContract(ctx context.Context, id string) (ContractView, error) {
+func (s *Store) GetContract(ctx context.Context, id string) (tollgate.ContractView, error) {
 	return s.contractAt(ctx, s.db, id, s.now())
 }
 
@@ -93,8 +69,8 @@ type querier interface {
 // contractAt returns the contract with the terms effective at t: the active
 // version with the latest effective_from <= t (or the first version when t is
 // before every effective_from).
-func (s *Store) contractAt(ctx context.Context, q querier, id string, at time.Time) (ContractView, error) {
-	var v ContractView
+func (s *Store) contractAt(ctx context.Context, q querier, id string, at time.Time) (tollgate.ContractView, error) {
+	var v tollgate.ContractView
 	var sched, appr, pay []byte
 	var grace, cur, carry string
 	var closed *time.Time
@@ -102,54 +78,58 @@ func (s *Store) contractAt(ctx context.Context, q querier, id string, at time.Ti
 		status, created_at, closed_through, carry::text FROM contracts WHERE id = $1`, id).
 		Scan(&v.ID, &v.OperatorID, &v.ProviderID, &cur, &v.Timezone, &sched, &grace, &appr, &pay, &v.Status, &v.CreatedAt, &closed, &carry)
 	if err != nil {
-		return ContractView{}, notFound(err, "contract %q not found", id)
+		return tollgate.ContractView{}, notFound(err, "contract %q not found", id)
 	}
 	v.Currency = tollgate.Currency(cur)
+	what := "contract " + id
 	if err := json.Unmarshal(sched, &v.Schedule); err != nil {
-		return ContractView{}, dbErr(err)
+		return tollgate.ContractView{}, corrupt(what+" schedule", err)
 	}
-	_ = json.Unmarshal(appr, &v.Approval)
-	_ = json.Unmarshal(pay, &v.Payout)
-	d, _ := time.ParseDuration(grace)
+	if err := json.Unmarshal(appr, &v.Approval); err != nil {
+		return tollgate.ContractView{}, corrupt(what+" approval policy", err)
+	}
+	if err := json.Unmarshal(pay, &v.Payout); err != nil {
+		return tollgate.ContractView{}, corrupt(what+" payout", err)
+	}
+	d, err := time.ParseDuration(grace)
+	if err != nil {
+		return tollgate.ContractView{}, corrupt(what+" grace period", err)
+	}
 	v.GracePeriod = tollgate.Duration(d)
 	v.ClosedThrough = closed
+	// The carry is kept at the settlement currency's minor unit and is
+	// never positive: anything else was not written by a cycle.
+	co, err := parseStored(what+" carry", carry)
+	if err != nil {
+		return tollgate.ContractView{}, err
+	}
+	if co.IsPositive() || !tollgate.RoundMoney(co, v.Currency).Equal(co) {
+		return tollgate.ContractView{}, corrupt(what+" carry", fmt.Errorf("%s is not a balance <= 0 in minor units of %s", carry, v.Currency))
+	}
 	v.Carry = carry
 	rows, err := q.Query(ctx, `SELECT version, status, terms, created_by, COALESCE(approved_by, ''), created_at
 		FROM contract_terms WHERE contract_id = $1 ORDER BY version`, id)
 	if err != nil {
-		return ContractView{}, dbErr(err)
+		return tollgate.ContractView{}, dbErr(err)
 	}
-	v.Versions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (TermsVersion, error) {
-		var t TermsVersion
+	v.Versions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (tollgate.TermsVersion, error) {
+		var t tollgate.TermsVersion
 		var raw []byte
 		if err := r.Scan(&t.Version, &t.Status, &raw, &t.CreatedBy, &t.ApprovedBy, &t.CreatedAt); err != nil {
 			return t, err
 		}
-		return t, json.Unmarshal(raw, &t.Terms)
+		if err := json.Unmarshal(raw, &t.Terms); err != nil {
+			return t, corrupt(fmt.Sprintf("%s terms version %d", what, t.Version), err)
+		}
+		if _, err := t.Terms.Parse(v.Currency); err != nil {
+			return t, corrupt(fmt.Sprintf("%s terms version %d", what, t.Version), err)
+		}
+		return t, nil
 	})
 	if err != nil {
-		return ContractView{}, dbErr(err)
+		return tollgate.ContractView{}, dbErr(err)
 	}
-	// The terms in force at t: among active versions, the one with the
-	// latest effective_from not after t (a later version wins a tie); before
-	// every effective_from, the earliest active version.
-	var best *TermsVersion
-	for i := range v.Versions {
-		t := &v.Versions[i]
-		if t.Status != "active" {
-			continue
-		}
-		switch {
-		case best == nil:
-			best = t
-		case t.Terms.EffectiveFrom.After(at):
-			if best.Terms.EffectiveFrom.After(at) && t.Terms.EffectiveFrom.Before(best.Terms.EffectiveFrom) {
-				best = t
-			}
-		case best.Terms.EffectiveFrom.After(at) || !t.Terms.EffectiveFrom.Before(best.Terms.EffectiveFrom):
-			best = t
-		}
-	}
+	best := tollgate.TermsInForce(v.Versions, at)
 	if best != nil {
 		v.Terms, v.Version = best.Terms, best.Version
 	}
@@ -157,7 +137,7 @@ func (s *Store) contractAt(ctx context.Context, q querier, id string, at time.Ti
 }
 
 // ListContracts pages through contracts by id.
-func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string, page Page) ([]ContractView, string, error) {
+func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string, page Page) ([]tollgate.ContractView, string, error) {
 	limit, err := page.limit()
 	if err != nil {
 		return nil, "", err
@@ -172,7 +152,7 @@ func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string
 		return nil, "", dbErr(err)
 	}
 	ids, next := cutPage(ids, limit, func(id string) string { return id })
-	out := make([]ContractView, 0, len(ids))
+	out := make([]tollgate.ContractView, 0, len(ids))
 	for _, id := range ids {
 		c, err := s.GetContract(ctx, id)
 		if err != nil {
@@ -185,29 +165,29 @@ func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string
 
 // AddTerms stores a new terms version as pending: it takes effect only once
 // another user approves it (maker-checker).
-func (s *Store) AddTerms(ctx context.Context, contractID string, t tollgate.Terms, by string) (TermsVersion, error) {
+func (s *Store) AddTerms(ctx context.Context, contractID string, t tollgate.Terms, by string) (tollgate.TermsVersion, error) {
 	c, err := s.GetContract(ctx, contractID)
 	if err != nil {
-		return TermsVersion{}, err
+		return tollgate.TermsVersion{}, err
 	}
 	if err := t.Validate(c.Currency); err != nil {
-		return TermsVersion{}, err
+		return tollgate.TermsVersion{}, err
 	}
 	raw, _ := json.Marshal(t)
-	tv := TermsVersion{Status: "pending", Terms: t, CreatedBy: by}
+	tv := tollgate.TermsVersion{Status: "pending", Terms: t, CreatedBy: by}
 	err = s.db.QueryRow(ctx, `INSERT INTO contract_terms (contract_id, version, terms, effective_from, status, created_by)
 		SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, 'pending', $4 FROM contract_terms WHERE contract_id = $1
 		RETURNING version, created_at`, contractID, raw, t.EffectiveFrom, by).Scan(&tv.Version, &tv.CreatedAt)
 	if err != nil {
-		return TermsVersion{}, dbErr(err)
+		return tollgate.TermsVersion{}, dbErr(err)
 	}
 	return tv, nil
 }
 
 // ApproveTerms activates a pending version. The approver must not be its
 // author. Approving an already active version again is a no-op.
-func (s *Store) ApproveTerms(ctx context.Context, contractID string, version int, by string) (TermsVersion, error) {
-	var tv TermsVersion
+func (s *Store) ApproveTerms(ctx context.Context, contractID string, version int, by string) (tollgate.TermsVersion, error) {
+	var tv tollgate.TermsVersion
 	var raw []byte
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `SELECT version, status, terms, created_by, COALESCE(approved_by, ''), created_at
@@ -230,8 +210,10 @@ func (s *Store) ApproveTerms(ctx context.Context, contractID string, version int
 		return dbErr(err)
 	})
 	if err != nil {
-		return TermsVersion{}, err
+		return tollgate.TermsVersion{}, err
 	}
-	_ = json.Unmarshal(raw, &tv.Terms)
+	if err := json.Unmarshal(raw, &tv.Terms); err != nil {
+		return tollgate.TermsVersion{}, corrupt(fmt.Sprintf("contract %s terms version %d", contractID, version), err)
+	}
 	return tv, nil
 }

@@ -11,12 +11,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/activities"
 )
-
-var _ activities.CycleStore = (*Store)(nil)
-var _ activities.CycleRecorder = (*Store)(nil)
-var _ activities.PartyStore = (*Store)(nil)
 
 // CloseCycle claims every unclaimed, unsettled slot of the contract before
 // the period end for the cycle, advances the contract's closed_through, and
@@ -26,11 +21,11 @@ var _ activities.PartyStore = (*Store)(nil)
 // waits for in-flight ingest batches of the contract (they hold FOR SHARE)
 // and makes later batches see the new closed_through, so no row is lost
 // between periods. Idempotent: a retry returns the stored snapshot.
-func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (activities.CycleSnapshot, error) {
+func (s *Store) CloseCycle(ctx context.Context, req tollgate.CloseRequest) (tollgate.CycleSnapshot, error) {
 	if !req.PeriodEnd.Equal(req.PeriodEnd.Truncate(time.Minute)) {
-		return activities.CycleSnapshot{}, tollgate.Errorf(tollgate.CodeInvalid, "period_end %s must be on a whole minute", req.PeriodEnd.Format(time.RFC3339Nano))
+		return tollgate.CycleSnapshot{}, tollgate.Errorf(tollgate.CodeInvalid, "period_end %s must be on a whole minute", req.PeriodEnd.Format(time.RFC3339Nano))
 	}
-	var snap activities.CycleSnapshot
+	var snap tollgate.CycleSnapshot
 	err := retryBusy(ctx, func() error {
 		return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 			stored := func() (bool, error) {
@@ -78,21 +73,16 @@ func (s *Store) CloseCycle(ctx context.Context, req activities.CloseRequest) (ac
 			if err != nil {
 				return err
 			}
-			snap = activities.CycleSnapshot{CycleID: req.CycleID, ContractID: c.ID, OperatorID: c.OperatorID,
+			snap = tollgate.CycleSnapshot{CycleID: req.CycleID, ContractID: c.ID, OperatorID: c.OperatorID,
 				ProviderID: c.ProviderID, Currency: c.Currency, Terms: c.Terms, Approval: c.Approval, Payout: c.Payout,
 				CarryIn: c.Carry, PeriodEnd: req.PeriodEnd.UTC(), ClosedAt: s.now().UTC(), Totals: []tollgate.Totals{}}
 			for rows.Next() {
-				var t tollgate.Totals
-				var cur, cs, ps, as string
 				var late int64
-				if err := rows.Scan(&cur, &t.Count, &t.Charges, &cs, &ps, &as, &late); err != nil {
+				t, err := scanTotalsRow(rows, "contract "+req.ContractID+" buckets", &late)
+				if err != nil {
 					rows.Close()
 					return err
 				}
-				t.Currency = tollgate.Currency(cur)
-				t.ChargeSum, _ = decimal.NewFromString(cs)
-				t.PayoutSum, _ = decimal.NewFromString(ps)
-				t.AdjustmentSum, _ = decimal.NewFromString(as)
 				snap.Totals = append(snap.Totals, t)
 				snap.Transactions += t.Count
 				snap.Late += late
@@ -130,12 +120,12 @@ func lockContractRow(ctx context.Context, tx pgx.Tx, id string) (closed *time.Ti
 
 // closableContract checks a locked contract can close a period ending at
 // periodEnd and reads it with the terms effective then.
-func (s *Store) closableContract(ctx context.Context, tx pgx.Tx, id string, periodEnd time.Time, closed *time.Time, status string) (ContractView, error) {
+func (s *Store) closableContract(ctx context.Context, tx pgx.Tx, id string, periodEnd time.Time, closed *time.Time, status string) (tollgate.ContractView, error) {
 	if status != "active" {
-		return ContractView{}, tollgate.Errorf(tollgate.CodeConflict, "contract %q is %s", id, status)
+		return tollgate.ContractView{}, tollgate.Errorf(tollgate.CodeConflict, "contract %q is %s", id, status)
 	}
 	if closed != nil && periodEnd.Before(*closed) {
-		return ContractView{}, tollgate.Errorf(tollgate.CodeConflict,
+		return tollgate.ContractView{}, tollgate.Errorf(tollgate.CodeConflict,
 			"contract %q is already closed through %s; a new cycle must end later", id, closed.Format(time.RFC3339))
 	}
 	return s.contractAt(ctx, tx, id, periodEnd.Add(-time.Nanosecond))
@@ -212,7 +202,7 @@ func (s *Store) CompleteCycle(ctx context.Context, cycleID string, carryOut stri
 }
 
 // RecordCycle upserts the cycle read model.
-func (s *Store) RecordCycle(ctx context.Context, rec activities.CycleRecord) error {
+func (s *Store) RecordCycle(ctx context.Context, rec tollgate.CycleRecord) error {
 	raw, err := json.Marshal(rec)
 	if err != nil {
 		return tollgate.Wrap(tollgate.CodeInvalid, err, "cycle record")
@@ -233,13 +223,13 @@ func (s *Store) RecordCycle(ctx context.Context, rec activities.CycleRecord) err
 
 // CycleRow is a cycle as the API lists it.
 type CycleRow struct {
-	ID         string                    `json:"id"`
-	ContractID string                    `json:"contract_id"`
-	PeriodEnd  time.Time                 `json:"period_end"`
-	Status     string                    `json:"status"`
-	Record     activities.CycleRecord    `json:"-"`
-	Snapshot   *activities.CycleSnapshot `json:"-"`
-	UpdatedAt  time.Time                 `json:"updated_at"`
+	ID         string                  `json:"id"`
+	ContractID string                  `json:"contract_id"`
+	PeriodEnd  time.Time               `json:"period_end"`
+	Status     string                  `json:"status"`
+	Record     tollgate.CycleRecord    `json:"-"`
+	Snapshot   *tollgate.CycleSnapshot `json:"-"`
+	UpdatedAt  time.Time               `json:"updated_at"`
 }
 
 // GetCycle reads one cycle's read model.
@@ -287,10 +277,14 @@ func collectCycles(rows pgx.Rows) ([]CycleRow, error) {
 		if err := rows.Scan(&c.ID, &c.ContractID, &c.PeriodEnd, &c.Status, &rec, &snap, &c.UpdatedAt); err != nil {
 			return nil, dbErr(err)
 		}
-		_ = json.Unmarshal(rec, &c.Record)
+		if err := json.Unmarshal(rec, &c.Record); err != nil {
+			return nil, corrupt("cycle "+c.ID+" record", err)
+		}
 		if snap != nil {
-			c.Snapshot = &activities.CycleSnapshot{}
-			_ = json.Unmarshal(snap, c.Snapshot)
+			c.Snapshot = &tollgate.CycleSnapshot{}
+			if err := json.Unmarshal(snap, c.Snapshot); err != nil {
+				return nil, corrupt("cycle "+c.ID+" snapshot", err)
+			}
 		}
 		out = append(out, c)
 	}

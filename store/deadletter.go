@@ -84,8 +84,8 @@ func (s *Store) GetDeadLetter(ctx context.Context, id int64) (DeadLetter, error)
 
 // ReplayResult is what a replay did.
 type ReplayResult struct {
-	DeadLetter DeadLetter   `json:"dead_letter"`
-	Ingest     IngestResult `json:"ingest"`
+	DeadLetter DeadLetter            `json:"dead_letter"`
+	Ingest     tollgate.IngestResult `json:"ingest"`
 }
 
 // ReplayDeadLetter ingests the stored row again, or a corrected row in its

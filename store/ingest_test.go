@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/store"
 )
 
@@ -46,7 +45,7 @@ func batches(rows []json.RawMessage, size int) [][]json.RawMessage {
 }
 
 func addRates(t *testing.T, st *store.Store) {
-	for _, r := range []store.FXRate{
+	for _, r := range []tollgate.FXRate{
 		{Base: "USD", Quote: "EUR", Rate: "0.92", AsOf: t0.Add(-time.Hour), Source: "test"},
 		{Base: "JPY", Quote: "EUR", Rate: "0.0061", AsOf: t0.Add(-time.Hour), Source: "test"},
 		{Base: "KWD", Quote: "EUR", Rate: "2.99", AsOf: t0.Add(-time.Hour), Source: "test"},
@@ -71,7 +70,7 @@ func TestIngestThreeTimesShuffledEqualsOnce(t *testing.T) {
 	for _, b := range batches(rows, 1000) {
 		require.Equal(t, len(b), ingest(t, once.st, b...).Accepted)
 	}
-	want := mustPosition(t, once.st, "c-1")
+	want := mustPosition(t, once, "c-1")
 	require.Equal(t, int64(n), want.Transactions)
 
 	thrice := newFixture(t)
@@ -106,7 +105,7 @@ func TestIngestThreeTimesShuffledEqualsOnce(t *testing.T) {
 					dups += res.Duplicates
 					rejected += len(res.Rejected)
 					for _, r := range res.Rejected {
-						require.Equal(t, store.ReasonConflict, r.Reason)
+						require.Equal(t, tollgate.ReasonConflict, r.Reason)
 					}
 					mu.Unlock()
 				}
@@ -122,11 +121,11 @@ func TestIngestThreeTimesShuffledEqualsOnce(t *testing.T) {
 	require.Equal(t, len(conflicts), rejected)
 	require.Equal(t, 2*n-len(conflicts), dups)
 
-	got := mustPosition(t, thrice.st, "c-1")
+	got := mustPosition(t, thrice, "c-1")
 	got.AsOf, want.AsOf = time.Time{}, time.Time{}
 	require.Equal(t, want, got)
 
-	dls, _, err := thrice.st.ListDeadLetters(t.Context(), store.DeadLetterFilter{Reason: store.ReasonConflict, Page: store.Page{Limit: 1000}})
+	dls, _, err := thrice.st.ListDeadLetters(t.Context(), store.DeadLetterFilter{Reason: tollgate.ReasonConflict, Page: store.Page{Limit: 1000}})
 	require.NoError(t, err)
 	require.Len(t, dls, len(conflicts))
 }
@@ -152,13 +151,13 @@ func TestIngestRacingClose(t *testing.T) {
 			}
 		})
 	}
-	var snaps []activities.CycleSnapshot
+	var snaps []tollgate.CycleSnapshot
 	closer := make(chan struct{})
 	go func() {
 		defer close(closer)
 		for i := 1; i <= 12; i++ {
 			end := t0.Add(time.Duration(i) * 6 * time.Hour)
-			snap, err := f.st.CloseCycle(t.Context(), activities.CloseRequest{CycleID: fmt.Sprintf("cy-%02d", i), ContractID: "c-1", PeriodEnd: end})
+			snap, err := f.st.CloseCycle(t.Context(), tollgate.CloseRequest{CycleID: fmt.Sprintf("cy-%02d", i), ContractID: "c-1", PeriodEnd: end})
 			require.NoError(t, err)
 			snaps = append(snaps, snap)
 		}
@@ -172,7 +171,7 @@ func TestIngestRacingClose(t *testing.T) {
 
 	var total int64
 	for _, s := range snaps {
-		again, err := f.st.CloseCycle(t.Context(), activities.CloseRequest{CycleID: s.CycleID, ContractID: "c-1", PeriodEnd: s.PeriodEnd})
+		again, err := f.st.CloseCycle(t.Context(), tollgate.CloseRequest{CycleID: s.CycleID, ContractID: "c-1", PeriodEnd: s.PeriodEnd})
 		require.NoError(t, err)
 		require.Equal(t, s.Transactions, again.Transactions, "close is idempotent")
 		var inBuckets int64
@@ -181,7 +180,7 @@ func TestIngestRacingClose(t *testing.T) {
 		require.Equal(t, s.Transactions, inBuckets, "no row landed in %s after it closed", s.CycleID)
 		total += s.Transactions
 	}
-	open := mustPosition(t, f.st, "c-1").Transactions
+	open := mustPosition(t, f, "c-1").Transactions
 	require.Equal(t, int64(n), total+open, "every row is in exactly one cycle or open")
 
 	// Buckets always equal the rows they aggregate.
@@ -202,7 +201,7 @@ func TestLateRowsReleaseAndCarry(t *testing.T) {
 	f := newFixture(t)
 	ctx := t.Context()
 	ingest(t, f.st, row("a", "charge", "100.00", "EUR", t0.Add(time.Hour)), row("b", "charge", "50.00", "EUR", t0.Add(25*time.Hour)))
-	s1, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-1", ContractID: "c-1", PeriodEnd: t0.Add(24 * time.Hour)})
+	s1, err := f.st.CloseCycle(ctx, tollgate.CloseRequest{CycleID: "cy-1", ContractID: "c-1", PeriodEnd: t0.Add(24 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, int64(1), s1.Transactions)
 
@@ -212,11 +211,11 @@ func TestLateRowsReleaseAndCarry(t *testing.T) {
 	for _, tx := range list {
 		require.Equal(t, tx.ExternalID == "late", tx.Late, tx.ExternalID)
 	}
-	_, err = f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-0", ContractID: "c-1", PeriodEnd: t0.Add(12 * time.Hour)})
+	_, err = f.st.CloseCycle(ctx, tollgate.CloseRequest{CycleID: "cy-0", ContractID: "c-1", PeriodEnd: t0.Add(12 * time.Hour)})
 	require.Equal(t, tollgate.CodeConflict, tollgate.ErrorCode(err), "a period before closed_through cannot be closed again")
 
 	require.NoError(t, f.st.CompleteCycle(ctx, "cy-1", "0"))
-	s2, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-2", ContractID: "c-1", PeriodEnd: t0.Add(48 * time.Hour)})
+	s2, err := f.st.CloseCycle(ctx, tollgate.CloseRequest{CycleID: "cy-2", ContractID: "c-1", PeriodEnd: t0.Add(48 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, int64(2), s2.Transactions)
 	require.Equal(t, int64(1), s2.Late)
@@ -226,16 +225,16 @@ func TestLateRowsReleaseAndCarry(t *testing.T) {
 
 	// The next cycle takes the carry; rejecting it hands rows and carry back.
 	ingest(t, f.st, row("c", "charge", "1000.00", "EUR", t0.Add(49*time.Hour)))
-	s3, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-3", ContractID: "c-1", PeriodEnd: t0.Add(72 * time.Hour)})
+	s3, err := f.st.CloseCycle(ctx, tollgate.CloseRequest{CycleID: "cy-3", ContractID: "c-1", PeriodEnd: t0.Add(72 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, "-450", s3.CarryIn)
-	require.Equal(t, "0.00", mustPosition(t, f.st, "c-1").CarryIn, "the carry is held by the open cycle")
+	require.Equal(t, "0.00", mustPosition(t, f, "c-1").CarryIn, "the carry is held by the open cycle")
 	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-3", "c-1"))
 	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-3", "c-1"), "idempotent")
-	p := mustPosition(t, f.st, "c-1")
+	p := mustPosition(t, f, "c-1")
 	require.Equal(t, int64(1), p.Transactions)
 	require.Equal(t, "-450.00", p.CarryIn)
-	s4, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-4", ContractID: "c-1", PeriodEnd: t0.Add(96 * time.Hour)})
+	s4, err := f.st.CloseCycle(ctx, tollgate.CloseRequest{CycleID: "cy-4", ContractID: "c-1", PeriodEnd: t0.Add(96 * time.Hour)})
 	require.NoError(t, err)
 	require.Equal(t, int64(1), s4.Transactions)
 	require.Equal(t, "-450", s4.CarryIn)
@@ -250,15 +249,15 @@ func TestCloseAfterReleaseAndOverlappingCloses(t *testing.T) {
 	end := t0.Add(time.Hour)
 
 	require.NoError(t, f.st.ReleaseCycle(ctx, "cy-gone", "c-1"))
-	_, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-gone", ContractID: "c-1", PeriodEnd: end})
+	_, err := f.st.CloseCycle(ctx, tollgate.CloseRequest{CycleID: "cy-gone", ContractID: "c-1", PeriodEnd: end})
 	require.Equal(t, tollgate.CodeConflict, tollgate.ErrorCode(err))
-	require.Equal(t, int64(2), mustPosition(t, f.st, "c-1").Transactions, "nothing was claimed")
+	require.Equal(t, int64(2), mustPosition(t, f, "c-1").Transactions, "nothing was claimed")
 
 	var wg sync.WaitGroup
-	snaps := make([]activities.CycleSnapshot, 4)
+	snaps := make([]tollgate.CycleSnapshot, 4)
 	for i := range snaps {
 		wg.Go(func() {
-			s, err := f.st.CloseCycle(ctx, activities.CloseRequest{CycleID: "cy-1", ContractID: "c-1", PeriodEnd: end})
+			s, err := f.st.CloseCycle(ctx, tollgate.CloseRequest{CycleID: "cy-1", ContractID: "c-1", PeriodEnd: end})
 			require.NoError(t, err)
 			snaps[i] = s
 		})
@@ -281,7 +280,7 @@ func TestInBatchCopiesShareTheVerdict(t *testing.T) {
 	require.Len(t, res.Rejected, 2, "the conflicting row and its copy")
 	require.Equal(t, []int{0, 1}, []int{res.Rejected[0].Index, res.Rejected[1].Index})
 	for _, r := range res.Rejected {
-		require.Equal(t, store.ReasonConflict, r.Reason)
+		require.Equal(t, tollgate.ReasonConflict, r.Reason)
 	}
 }
 
@@ -292,12 +291,12 @@ func TestDeadLetterWithSurrogatePairReplays(t *testing.T) {
 	raw := json.RawMessage(`{"provider_id":"pv-1","operator_id":"op-2","external_id":"emoji","kind":"charge","amount":"1.00",` +
 		`"currency":"EUR","occurred_at":"2026-03-01T00:00:00Z","metadata":{"note":"\ud83d\ude00"}}`)
 	res := ingest(t, f.st, raw)
-	require.Equal(t, store.ReasonNoContract, res.Rejected[0].Reason)
-	_, err := f.st.CreateParty(t.Context(), store.Party{ID: "op-2", Kind: "operator", Name: "Op 2", Currency: "EUR"})
+	require.Equal(t, tollgate.ReasonNoContract, res.Rejected[0].Reason)
+	_, err := f.st.CreateParty(t.Context(), tollgate.Party{ID: "op-2", Kind: "operator", Name: "Op 2", Currency: "EUR"})
 	require.NoError(t, err)
 	_, err = f.st.CreateContract(t.Context(), sampleContract("c-2", "op-2", "pv-1"), "alice")
 	require.NoError(t, err)
-	dls, _, err := f.st.ListDeadLetters(t.Context(), store.DeadLetterFilter{Reason: store.ReasonNoContract})
+	dls, _, err := f.st.ListDeadLetters(t.Context(), store.DeadLetterFilter{Reason: tollgate.ReasonNoContract})
 	require.NoError(t, err)
 	require.Len(t, dls, 1)
 	rr, err := f.st.ReplayDeadLetter(t.Context(), dls[0].ID, nil, "bob")

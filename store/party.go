@@ -4,51 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/url"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/activities"
 )
-
-// Party is an operator or a provider.
-type Party struct {
-	ID            string    `json:"id"`
-	Kind          string    `json:"kind"`
-	Name          string    `json:"name"`
-	Currency      string    `json:"currency"`
-	WebhookURL    string    `json:"webhook_url,omitempty"`
-	CreatedAt     time.Time `json:"created_at"`
-	SigningSecret string    `json:"signing_secret,omitempty"` // only in the create/rotate response
-}
-
-// SecretGrace is how long a rotated-out signing secret stays valid.
-const SecretGrace = 24 * time.Hour
-
-// Validate checks a party before it is stored.
-func (p *Party) Validate() error {
-	if err := tollgate.ValidateID("id", p.ID); err != nil {
-		return err
-	}
-	if p.Kind != "operator" && p.Kind != "provider" {
-		return tollgate.Errorf(tollgate.CodeInvalid, "kind: %q must be \"operator\" or \"provider\"", p.Kind)
-	}
-	if p.Name == "" || len(p.Name) > 200 {
-		return tollgate.Errorf(tollgate.CodeInvalid, "name: required, at most 200 characters")
-	}
-	if _, err := tollgate.ParseCurrency(p.Currency); err != nil {
-		return tollgate.Errorf(tollgate.CodeInvalid, "currency: %v", err)
-	}
-	if p.WebhookURL != "" {
-		u, err := url.Parse(p.WebhookURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return tollgate.Errorf(tollgate.CodeInvalid, "webhook_url: %q must be an absolute http(s) URL", p.WebhookURL)
-		}
-	}
-	return nil
-}
 
 func newSecret() string {
 	b := make([]byte, 32)
@@ -59,9 +19,9 @@ func newSecret() string {
 // CreateParty stores a party. A provider gets a signing secret, returned
 // once. Creating the same party again with the same fields is a conflict
 // (the secret cannot be shown twice).
-func (s *Store) CreateParty(ctx context.Context, p Party) (Party, error) {
+func (s *Store) CreateParty(ctx context.Context, p tollgate.Party) (tollgate.Party, error) {
 	if err := p.Validate(); err != nil {
-		return Party{}, err
+		return tollgate.Party{}, err
 	}
 	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, `INSERT INTO parties (id, kind, name, currency, webhook_url) VALUES ($1,$2,$3,$4,NULLIF($5,''))
@@ -84,20 +44,20 @@ func (s *Store) CreateParty(ctx context.Context, p Party) (Party, error) {
 }
 
 // RotateSecret issues a new signing secret; the previous ones stay valid for
-// SecretGrace so the provider can switch without dropping pushes.
-func (s *Store) RotateSecret(ctx context.Context, partyID string) (Party, error) {
+// tollgate.SecretGrace so the provider can switch without dropping pushes.
+func (s *Store) RotateSecret(ctx context.Context, partyID string) (tollgate.Party, error) {
 	p, err := s.GetParty(ctx, partyID)
 	if err != nil {
-		return Party{}, err
+		return tollgate.Party{}, err
 	}
 	if p.Kind != "provider" {
-		return Party{}, tollgate.Errorf(tollgate.CodeInvalid, "party %q is an operator; only providers have signing secrets", partyID)
+		return tollgate.Party{}, tollgate.Errorf(tollgate.CodeInvalid, "party %q is an operator; only providers have signing secrets", partyID)
 	}
 	p.SigningSecret = newSecret()
 	now := s.now()
 	err = pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE party_secrets SET valid_until = $2
-			WHERE party_id = $1 AND (valid_until IS NULL OR valid_until > $2)`, partyID, now.Add(SecretGrace)); err != nil {
+			WHERE party_id = $1 AND (valid_until IS NULL OR valid_until > $2)`, partyID, now.Add(tollgate.SecretGrace)); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO party_secrets (party_id, secret, created_at) VALUES ($1, $2, $3)`, partyID, p.SigningSecret, now)
@@ -119,23 +79,23 @@ func (s *Store) ValidSecrets(ctx context.Context, partyID string) ([]string, err
 
 const partyCols = `id, kind, name, currency, COALESCE(webhook_url, ''), created_at`
 
-func scanParty(row pgx.Row) (Party, error) {
-	var p Party
+func scanParty(row pgx.Row) (tollgate.Party, error) {
+	var p tollgate.Party
 	err := row.Scan(&p.ID, &p.Kind, &p.Name, &p.Currency, &p.WebhookURL, &p.CreatedAt)
 	return p, err
 }
 
 // GetParty reads one party.
-func (s *Store) GetParty(ctx context.Context, id string) (Party, error) {
+func (s *Store) GetParty(ctx context.Context, id string) (tollgate.Party, error) {
 	p, err := scanParty(s.db.QueryRow(ctx, `SELECT `+partyCols+` FROM parties WHERE id = $1`, id))
 	if err != nil {
-		return Party{}, notFound(err, "party %q not found", id)
+		return tollgate.Party{}, notFound(err, "party %q not found", id)
 	}
 	return p, nil
 }
 
 // ListParties pages through parties by id.
-func (s *Store) ListParties(ctx context.Context, kind string, page Page) ([]Party, string, error) {
+func (s *Store) ListParties(ctx context.Context, kind string, page Page) ([]tollgate.Party, string, error) {
 	limit, err := page.limit()
 	if err != nil {
 		return nil, "", err
@@ -145,21 +105,21 @@ func (s *Store) ListParties(ctx context.Context, kind string, page Page) ([]Part
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Party, error) { return scanParty(r) })
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tollgate.Party, error) { return scanParty(r) })
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, next := cutPage(out, limit, func(p Party) string { return p.ID })
+	out, next := cutPage(out, limit, func(p tollgate.Party) string { return p.ID })
 	return out, next, nil
 }
 
 // GetPartyForNotify implements activities.PartyStore: the webhook URL and the
 // newest signing secret (operators sign with a per-party secret too, created
 // on first use).
-func (s *Store) GetPartyForNotify(ctx context.Context, id string) (activities.Party, error) {
+func (s *Store) GetPartyForNotify(ctx context.Context, id string) (tollgate.Party, error) {
 	p, err := s.GetParty(ctx, id)
 	if err != nil {
-		return activities.Party{}, err
+		return tollgate.Party{}, err
 	}
 	var secret string
 	err = s.db.QueryRow(ctx, `
@@ -172,7 +132,7 @@ func (s *Store) GetPartyForNotify(ctx context.Context, id string) (activities.Pa
 		(SELECT secret FROM party_secrets WHERE party_id = $1 ORDER BY created_at DESC LIMIT 1)
 		LIMIT 1`, id, newSecret()).Scan(&secret)
 	if err != nil {
-		return activities.Party{}, dbErr(err)
+		return tollgate.Party{}, dbErr(err)
 	}
-	return activities.Party{ID: p.ID, WebhookURL: p.WebhookURL, SigningSecret: secret}, nil
+	return tollgate.Party{ID: p.ID, WebhookURL: p.WebhookURL, SigningSecret: secret}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/shopspring/decimal"
 
 	"github.com/tollgate/tollgate"
 )
@@ -116,4 +117,20 @@ func cutPage[T any](items []T, limit int, cursorOf func(T) string) ([]T, string)
 	}
 	items = items[:limit]
 	return items, cursorOf(items[limit-1])
+}
+
+// parseStored parses a decimal read back from the database. A stored value
+// that does not parse is corruption, reported as an internal error and never
+// read as zero.
+func parseStored(what, s string) (decimal.Decimal, error) {
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Zero, corrupt(what, err)
+	}
+	return d, nil
+}
+
+// corrupt reports a stored value that cannot be read back.
+func corrupt(what string, err error) error {
+	return tollgate.Wrap(tollgate.CodeInternal, err, "stored %s is corrupt", what)
 }

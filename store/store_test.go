@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate"
+	"github.com/tollgate/tollgate/api"
 	"github.com/tollgate/tollgate/internal/testdb"
 	"github.com/tollgate/tollgate/store"
 )
@@ -32,9 +32,9 @@ func newFixture(t *testing.T) *fixture {
 	f := &fixture{now: t0.Add(30 * 24 * time.Hour)}
 	f.st = store.New(testdb.Pool(t), func() time.Time { return f.now })
 	ctx := t.Context()
-	_, err := f.st.CreateParty(ctx, store.Party{ID: "op-1", Kind: "operator", Name: "Operator", Currency: "EUR"})
+	_, err := f.st.CreateParty(ctx, tollgate.Party{ID: "op-1", Kind: "operator", Name: "Operator", Currency: "EUR"})
 	require.NoError(t, err)
-	pv, err := f.st.CreateParty(ctx, store.Party{ID: "pv-1", Kind: "provider", Name: "Provider", Currency: "EUR"})
+	pv, err := f.st.CreateParty(ctx, tollgate.Party{ID: "pv-1", Kind: "provider", Name: "Provider", Currency: "EUR"})
 	require.NoError(t, err)
 	require.NotEmpty(t, pv.SigningSecret)
 	f.secret = pv.SigningSecret
@@ -65,16 +65,16 @@ func row(ext, kind, amount, cur string, at time.Time) json.RawMessage {
 	return b
 }
 
-func ingest(t *testing.T, st *store.Store, rows ...json.RawMessage) store.IngestResult {
+func ingest(t *testing.T, st *store.Store, rows ...json.RawMessage) tollgate.IngestResult {
 	t.Helper()
 	res, err := st.Ingest(t.Context(), rows, "test", "")
 	require.NoError(t, err)
 	return res
 }
 
-func mustPosition(t *testing.T, st *store.Store, id string) store.Position {
+func mustPosition(t *testing.T, f *fixture, id string) tollgate.Position {
 	t.Helper()
-	p, err := st.Position(context.Background(), id)
+	p, err := api.LivePosition(t.Context(), f.st, id, f.now)
 	require.NoError(t, err)
 	return p
 }
@@ -95,16 +95,16 @@ func TestIngestAcceptsDuplicatesAndConflicts(t *testing.T) {
 	require.Equal(t, 0, res.Accepted)
 	require.Equal(t, 1, res.Duplicates, "100 and 100.00 are the same amount")
 	require.Len(t, res.Rejected, 1)
-	require.Equal(t, store.ReasonConflict, res.Rejected[0].Reason)
+	require.Equal(t, tollgate.ReasonConflict, res.Rejected[0].Reason)
 	require.Equal(t, 1, res.Rejected[0].Index)
 
-	dls, _, err := f.st.ListDeadLetters(t.Context(), store.DeadLetterFilter{ProviderID: "pv-1", Reason: store.ReasonConflict})
+	dls, _, err := f.st.ListDeadLetters(t.Context(), store.DeadLetterFilter{ProviderID: "pv-1", Reason: tollgate.ReasonConflict})
 	require.NoError(t, err)
 	require.Len(t, dls, 1)
 	require.Equal(t, "b", dls[0].ExternalID)
 	require.Contains(t, string(dls[0].Payload), `"31.00"`)
 
-	p := mustPosition(t, f.st, "c-1")
+	p := mustPosition(t, f, "c-1")
 	require.Equal(t, int64(3), p.Transactions)
 	require.Equal(t, "67.25", p.NetRevenue) // 100 - 30.50 - 2.25
 }
@@ -147,7 +147,7 @@ func TestIngestRejectsBadRowsWithReasons(t *testing.T) {
 	// Replaying the bad-kind row with a correction accepts it.
 	var badKind store.DeadLetter
 	for _, d := range dls {
-		if d.Reason == store.ReasonInvalid && string(d.Payload) != "" && d.ExternalID == "x" && json.Valid(d.Payload) {
+		if d.Reason == tollgate.ReasonInvalid && string(d.Payload) != "" && d.ExternalID == "x" && json.Valid(d.Payload) {
 			var m map[string]any
 			if json.Unmarshal(d.Payload, &m) == nil && m["kind"] == "refund" {
 				badKind = d

@@ -32,7 +32,7 @@ type CycleResult struct {
 	Statement     *tollgate.Statement
 	TotalMinor    int64
 	LedgerEntries []int64
-	Payout        activities.PayoutState
+	Payout        tollgate.PayoutState
 }
 
 // Decision is the payload of the approve and reject updates and signals.
@@ -96,7 +96,7 @@ func (c *cycle) run(ctx workflow.Context) string {
 		}
 	}
 	if c.step(ctx, stepClose, false, func(ctx workflow.Context) error {
-		req := activities.CloseRequest{CycleID: c.id, ContractID: c.in.ContractID, PeriodEnd: c.in.PeriodEnd}
+		req := tollgate.CloseRequest{CycleID: c.id, ContractID: c.in.ContractID, PeriodEnd: c.in.PeriodEnd}
 		return workflow.ExecuteActivity(withOptions(ctx, defaultOptions), ActivityCloseCycle, req).Get(ctx, &c.snap)
 	}) == cancelled {
 		return c.cancel(ctx, c.actor)

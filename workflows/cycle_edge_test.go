@@ -82,7 +82,7 @@ func TestSignalsFromTheUIForOperatorActions(t *testing.T) {
 func TestFailedPostingCannotBeCancelled(t *testing.T) {
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.env.OnActivity(workflows.ActivityPostStatement, mock.Anything, mock.Anything).
-		Return(activities.PostResult{}, temporal.NewApplicationError("connection reset after commit?", activities.ErrTypeUnavailable)).Times(5)
+		Return(activities.PostResult{}, temporal.NewApplicationError("connection reset after commit?", tollgate.ErrTypeUnavailable)).Times(5)
 	f.env.OnActivity(workflows.ActivityPostStatement, mock.Anything, mock.Anything).Return(activities.PostResult{EntryID: 42}, nil).Once()
 	f.at(10*time.Minute, func() {
 		require.Equal(t, workflows.StatusNeedsAttention, f.status().Status)

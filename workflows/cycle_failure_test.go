@@ -14,7 +14,6 @@ import (
 	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/ledger"
 	"github.com/tollgate/tollgate/payouts"
-	"github.com/tollgate/tollgate/settlement"
 	"github.com/tollgate/tollgate/workflows"
 )
 
@@ -107,7 +106,7 @@ func TestMissingRateParksUntilRateAdded(t *testing.T) {
 		require.Equal(t, workflows.StatusNeedsAttention, rec.Status)
 		require.Contains(t, rec.Error, "compute:")
 		require.Contains(t, rec.Error, "fx rate missing")
-		f.store.setRate("USD", settlement.Rate{Rate: dec("0.5"), AsOf: start.Add(-time.Hour), Source: "ecb"})
+		f.store.setRate("USD", tollgate.Rate{Rate: dec("0.5"), AsOf: start.Add(-time.Hour), Source: "ecb"})
 		f.mustUpdate(workflows.ActionRetry, act("ops"))
 	})
 	res := f.run()
@@ -120,7 +119,7 @@ func TestMissingRateParksUntilRateAdded(t *testing.T) {
 func TestSkipFailedCheckForcesManualApproval(t *testing.T) {
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.env.OnActivity(workflows.ActivityCheckAnomalies, mock.Anything, mock.Anything).
-		Return(activities.CheckResult{}, temporal.NewNonRetryableApplicationError("detector crashed", activities.ErrTypeInternal, nil))
+		Return(activities.CheckResult{}, temporal.NewNonRetryableApplicationError("detector crashed", tollgate.ErrTypeInternal, nil))
 	f.at(time.Minute, func() {
 		require.Equal(t, workflows.StatusNeedsAttention, f.status().Status)
 		f.mustUpdate(workflows.ActionSkip, act("ops"))

@@ -7,13 +7,13 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/tollgate/tollgate/activities"
+	"github.com/tollgate/tollgate"
 )
 
 // registerHandlers installs the status query, the operator updates and the
 // signals of the same names.
 func (c *cycle) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (activities.CycleRecord, error) {
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (tollgate.CycleRecord, error) {
 		return c.rec, nil
 	}); err != nil {
 		return err
@@ -91,7 +91,7 @@ func refuse(errType string, msg string) error {
 }
 
 func (c *cycle) notAwaiting() error {
-	return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+", not awaiting approval")
+	return refuse(tollgate.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+", not awaiting approval")
 }
 
 func (c *cycle) validateApprove(in Decision) error {
@@ -99,11 +99,11 @@ func (c *cycle) validateApprove(in Decision) error {
 	case c.rec.Status != StatusAwaitingApproval:
 		return c.notAwaiting()
 	case in.Approver == "":
-		return refuse(activities.ErrTypeInvalid, "approver is required")
+		return refuse(tollgate.ErrTypeInvalid, "approver is required")
 	case in.Approver == c.in.InitiatedBy:
-		return refuse(activities.ErrTypeInvalid, "approver "+quoted(in.Approver)+" initiated this cycle and cannot also approve it")
-	case slices.ContainsFunc(c.rec.Approvals, func(a activities.Approval) bool { return a.Approver == in.Approver }):
-		return refuse(activities.ErrTypeConflict, "approver "+quoted(in.Approver)+" has already approved this cycle; approvals must come from distinct people")
+		return refuse(tollgate.ErrTypeInvalid, "approver "+quoted(in.Approver)+" initiated this cycle and cannot also approve it")
+	case slices.ContainsFunc(c.rec.Approvals, func(a tollgate.Approval) bool { return a.Approver == in.Approver }):
+		return refuse(tollgate.ErrTypeConflict, "approver "+quoted(in.Approver)+" has already approved this cycle; approvals must come from distinct people")
 	}
 	return nil
 }
@@ -113,48 +113,48 @@ func (c *cycle) validateReject(in Decision) error {
 	case c.rec.Status != StatusAwaitingApproval:
 		return c.notAwaiting()
 	case in.Approver == "":
-		return refuse(activities.ErrTypeInvalid, "approver is required")
+		return refuse(tollgate.ErrTypeInvalid, "approver is required")
 	}
 	return nil
 }
 
 func (c *cycle) applyApprove(ctx workflow.Context, in Decision) {
-	c.rec.Approvals = append(c.rec.Approvals, activities.Approval{Approver: in.Approver, Decision: ActionApprove, Comment: in.Comment, At: workflow.Now(ctx)})
+	c.rec.Approvals = append(c.rec.Approvals, tollgate.Approval{Approver: in.Approver, Decision: ActionApprove, Comment: in.Comment, At: workflow.Now(ctx)})
 	c.approved++
 	c.event(ctx, "approved", approvalDetail(in.Approver, c.approved, c.required))
 }
 
 func (c *cycle) applyReject(ctx workflow.Context, in Decision) {
-	c.rec.Approvals = append(c.rec.Approvals, activities.Approval{Approver: in.Approver, Decision: ActionReject, Comment: in.Comment, At: workflow.Now(ctx)})
+	c.rec.Approvals = append(c.rec.Approvals, tollgate.Approval{Approver: in.Approver, Decision: ActionReject, Comment: in.Comment, At: workflow.Now(ctx)})
 	c.rejected = true
 	c.event(ctx, "rejected", "by "+in.Approver+": "+in.Comment)
 }
 
 func (c *cycle) validateAction(name string, in OperatorAction) error {
 	if in.Actor == "" {
-		return refuse(activities.ErrTypeInvalid, "actor is required")
+		return refuse(tollgate.ErrTypeInvalid, "actor is required")
 	}
 	if c.action != "" {
-		return refuse(activities.ErrTypeConflict, c.action+" by "+c.actor+" is already being applied")
+		return refuse(tollgate.ErrTypeConflict, c.action+" by "+c.actor+" is already being applied")
 	}
 	switch name {
 	case ActionRetry:
 		if !c.parked {
-			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; only a cycle in needs_attention or payout_failed can be retried")
+			return refuse(tollgate.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; only a cycle in needs_attention or payout_failed can be retried")
 		}
 	case ActionSkip:
 		if !c.parked || !c.skippable {
-			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; only a failed step that is safe to skip (the anomaly check) can be skipped")
+			return refuse(tollgate.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; only a failed step that is safe to skip (the anomaly check) can be skipped")
 		}
 	case ActionCancel:
 		if c.booked {
-			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" has its statement posted to the ledger; it can no longer be cancelled")
+			return refuse(tollgate.ErrTypeConflict, "cycle "+c.id+" has its statement posted to the ledger; it can no longer be cancelled")
 		}
 		if c.final && c.rec.Status != StatusPayoutFailed {
-			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is approved; it can no longer be cancelled (only from payout_failed, after its posting was reversed)")
+			return refuse(tollgate.ErrTypeConflict, "cycle "+c.id+" is approved; it can no longer be cancelled (only from payout_failed, after its posting was reversed)")
 		}
 		if !c.parked && c.rec.Status != StatusAwaitingApproval {
-			return refuse(activities.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; it can be cancelled only while awaiting approval, in needs_attention or in payout_failed")
+			return refuse(tollgate.ErrTypeConflict, "cycle "+c.id+" is "+c.rec.Status+"; it can be cancelled only while awaiting approval, in needs_attention or in payout_failed")
 		}
 	}
 	return nil
@@ -166,7 +166,7 @@ func (c *cycle) validateAction(name string, in OperatorAction) error {
 // signal path keeps its recorded behaviour.
 func (c *cycle) refuseCancelOfApproved(name string) error {
 	if name == ActionCancel && c.rec.Status == StatusAwaitingApproval && c.required > 0 && c.approved >= c.required {
-		return refuse(activities.ErrTypeConflict, "cycle "+c.id+" has all its approvals; it can no longer be cancelled")
+		return refuse(tollgate.ErrTypeConflict, "cycle "+c.id+" has all its approvals; it can no longer be cancelled")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/activities"
 )
 
@@ -95,7 +96,7 @@ func (c *cycle) payOut(ctx workflow.Context) outcome {
 	}
 	c.setStatus(ctx, StatusPaying)
 	key := c.key("payout")
-	c.rec.Payout = activities.PayoutState{Status: "initiating"}
+	c.rec.Payout = tollgate.PayoutState{Status: "initiating"}
 	var reason string
 	var initiated activities.PayoutInitiated
 	if c.step(ctx, stepPayout, false, func(ctx workflow.Context) error {
@@ -104,7 +105,7 @@ func (c *cycle) payOut(ctx workflow.Context) outcome {
 			AmountMinor: c.computed.TotalMinor, Currency: c.snap.Currency, Options: c.snap.Payout.Options,
 		}
 		err := workflow.ExecuteActivity(withOptions(ctx, initiateOptions), ActivityInitiatePayout, req).Get(ctx, &initiated)
-		if app, ok := isType(err, activities.ErrTypePayoutDeclined); ok {
+		if app, ok := isType(err, tollgate.ErrTypePayoutDeclined); ok {
 			reason = app.Error()
 			return nil
 		}
@@ -113,12 +114,12 @@ func (c *cycle) payOut(ctx workflow.Context) outcome {
 		return cancelled
 	}
 	if reason == "" {
-		c.rec.Payout = activities.PayoutState{Status: "pending", Reference: initiated.Reference}
+		c.rec.Payout = tollgate.PayoutState{Status: "pending", Reference: initiated.Reference}
 		c.event(ctx, "payout_initiated", "reference "+initiated.Reference+", key "+key)
 		if c.step(ctx, stepPayout, false, func(ctx workflow.Context) error {
 			req := activities.PayoutStatusRequest{Adapter: c.snap.Payout.Adapter, Reference: initiated.Reference}
 			err := workflow.ExecuteActivity(withOptions(ctx, awaitPayoutOptions), ActivityAwaitPayout, req).Get(ctx, nil)
-			if app, ok := isType(err, activities.ErrTypePayoutDeclined); ok {
+			if app, ok := isType(err, tollgate.ErrTypePayoutDeclined); ok {
 				reason = app.Error()
 				return nil
 			}

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/activities"
 )
 
@@ -16,8 +17,8 @@ import (
 type cycle struct {
 	in       CycleInput
 	id       string
-	rec      activities.CycleRecord
-	snap     activities.CycleSnapshot
+	rec      tollgate.CycleRecord
+	snap     tollgate.CycleSnapshot
 	computed activities.ComputeResult
 
 	// Approval.
@@ -45,7 +46,7 @@ type cycle struct {
 	// Read-model recording and notifications run beside the main flow.
 	// statuses holds a copy of the record at each status change not yet
 	// written, so the read model sees every status, in order.
-	statuses  []activities.CycleRecord
+	statuses  []tollgate.CycleRecord
 	dirty     bool
 	recording bool
 	outboxes  []*outbox
@@ -56,9 +57,9 @@ func newCycle(ctx workflow.Context, in CycleInput) *cycle {
 	id := workflow.GetInfo(ctx).WorkflowExecution.ID
 	return &cycle{
 		in: in, id: id, attempt: 1,
-		rec: activities.CycleRecord{
+		rec: tollgate.CycleRecord{
 			CycleID: id, ContractID: in.ContractID, PeriodEnd: in.PeriodEnd, InitiatedBy: in.InitiatedBy,
-			Approvals: []activities.Approval{}, Anomalies: []string{}, LedgerEntry: []int64{}, Timeline: []activities.TimelineEvent{},
+			Approvals: []tollgate.Approval{}, Anomalies: []string{}, LedgerEntry: []int64{}, Timeline: []tollgate.TimelineEvent{},
 		},
 	}
 }
@@ -106,7 +107,7 @@ func (c *cycle) setStatus(ctx workflow.Context, status string) {
 }
 
 // snapshot copies the record so later appends cannot change what is queued.
-func (c *cycle) snapshot() activities.CycleRecord {
+func (c *cycle) snapshot() tollgate.CycleRecord {
 	r := c.rec
 	r.Approvals = slices.Clone(r.Approvals)
 	r.Anomalies = slices.Clone(r.Anomalies)
@@ -124,7 +125,7 @@ func (c *cycle) upsertAmount(ctx workflow.Context) {
 
 // event appends to the timeline.
 func (c *cycle) event(ctx workflow.Context, name, detail string) {
-	c.rec.Timeline = append(c.rec.Timeline, activities.TimelineEvent{At: workflow.Now(ctx), Event: name, Detail: detail})
+	c.rec.Timeline = append(c.rec.Timeline, tollgate.TimelineEvent{At: workflow.Now(ctx), Event: name, Detail: detail})
 	c.touch()
 }
 
@@ -142,7 +143,7 @@ func (c *cycle) startRecorder(ctx workflow.Context) {
 		actx := withOptions(ctx, recordOptions)
 		for {
 			_ = workflow.Await(ctx, func() bool { return c.dirty || len(c.statuses) > 0 })
-			var rec activities.CycleRecord
+			var rec tollgate.CycleRecord
 			if len(c.statuses) > 0 {
 				rec, c.statuses = c.statuses[0], c.statuses[1:]
 			} else {

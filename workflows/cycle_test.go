@@ -36,7 +36,7 @@ func TestHappyPathWithManualApproval(t *testing.T) {
 
 	require.Equal(t, workflows.StatusCompleted, res.Status)
 	require.EqualValues(t, 50000, res.TotalMinor)
-	require.Equal(t, activities.PayoutState{Status: "confirmed", Reference: "sim-000001"}, res.Payout)
+	require.Equal(t, tollgate.PayoutState{Status: "confirmed", Reference: "sim-000001"}, res.Payout)
 	require.Equal(t, []string{
 		workflows.StatusCollecting, workflows.StatusComputing, workflows.StatusAwaitingApproval,
 		workflows.StatusPosting, workflows.StatusPaying, workflows.StatusCompleted,

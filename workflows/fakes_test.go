@@ -9,17 +9,15 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/tollgate/tollgate"
-	"github.com/tollgate/tollgate/activities"
 	"github.com/tollgate/tollgate/ledger"
-	"github.com/tollgate/tollgate/settlement"
 )
 
 // fakeStore is an in-memory CycleStore. failClose, when set, makes
 // CloseCycle fail as a database outage would.
 type fakeStore struct {
 	mu        sync.Mutex
-	snap      activities.CycleSnapshot
-	rates     map[tollgate.Currency]settlement.Rate
+	snap      tollgate.CycleSnapshot
+	rates     map[tollgate.Currency]tollgate.Rate
 	failClose bool
 	// failComplete makes this many CompleteCycle calls fail.
 	failComplete int
@@ -28,11 +26,11 @@ type fakeStore struct {
 	completed    map[string]string
 }
 
-func (s *fakeStore) CloseCycle(_ context.Context, req activities.CloseRequest) (activities.CycleSnapshot, error) {
+func (s *fakeStore) CloseCycle(_ context.Context, req tollgate.CloseRequest) (tollgate.CycleSnapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failClose {
-		return activities.CycleSnapshot{}, tollgate.Errorf(tollgate.CodeUnavailable, "database is down")
+		return tollgate.CycleSnapshot{}, tollgate.Errorf(tollgate.CodeUnavailable, "database is down")
 	}
 	s.closed = append(s.closed, req.CycleID)
 	snap := s.snap
@@ -61,10 +59,10 @@ func (s *fakeStore) CompleteCycle(_ context.Context, cycleID string, carryOut st
 	return nil
 }
 
-func (s *fakeStore) RatesAt(_ context.Context, _ tollgate.Currency, bases []tollgate.Currency, at time.Time) (map[tollgate.Currency]settlement.Rate, error) {
+func (s *fakeStore) RatesAt(_ context.Context, _ tollgate.Currency, bases []tollgate.Currency, at time.Time) (map[tollgate.Currency]tollgate.Rate, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[tollgate.Currency]settlement.Rate{}
+	out := map[tollgate.Currency]tollgate.Rate{}
 	for _, b := range bases {
 		if r, ok := s.rates[b]; ok && !r.AsOf.After(at) {
 			out[b] = r
@@ -73,11 +71,11 @@ func (s *fakeStore) RatesAt(_ context.Context, _ tollgate.Currency, bases []toll
 	return out, nil
 }
 
-func (s *fakeStore) setRate(c tollgate.Currency, r settlement.Rate) {
+func (s *fakeStore) setRate(c tollgate.Currency, r tollgate.Rate) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rates == nil {
-		s.rates = map[tollgate.Currency]settlement.Rate{}
+		s.rates = map[tollgate.Currency]tollgate.Rate{}
 	}
 	s.rates[c] = r
 }
@@ -91,10 +89,10 @@ func (s *fakeStore) setFailClose(v bool) {
 // fakeRecorder keeps every record written.
 type fakeRecorder struct {
 	mu      sync.Mutex
-	records []activities.CycleRecord
+	records []tollgate.CycleRecord
 }
 
-func (r *fakeRecorder) RecordCycle(_ context.Context, rec activities.CycleRecord) error {
+func (r *fakeRecorder) RecordCycle(_ context.Context, rec tollgate.CycleRecord) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.records = append(r.records, rec)
@@ -114,19 +112,19 @@ func (r *fakeRecorder) statuses() []string {
 	return out
 }
 
-func (r *fakeRecorder) last() activities.CycleRecord {
+func (r *fakeRecorder) last() tollgate.CycleRecord {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.records[len(r.records)-1]
 }
 
-type fakeParties map[string]activities.Party
+type fakeParties map[string]tollgate.Party
 
-func (p fakeParties) GetPartyForNotify(_ context.Context, id string) (activities.Party, error) {
+func (p fakeParties) GetPartyForNotify(_ context.Context, id string) (tollgate.Party, error) {
 	if party, ok := p[id]; ok {
 		return party, nil
 	}
-	return activities.Party{}, tollgate.Errorf(tollgate.CodeNotFound, "party %s not found", id)
+	return tollgate.Party{}, tollgate.Errorf(tollgate.CodeNotFound, "party %s not found", id)
 }
 
 // fakeLedger is an idempotent in-memory ledger.

@@ -46,8 +46,8 @@ type fixture struct {
 
 // snapshot is a EUR contract sharing 10% of net revenue; chargeSum sets the
 // total to a tenth of it. Totals up to 100.00 EUR are auto-approved.
-func snapshot(chargeSum string) activities.CycleSnapshot {
-	return activities.CycleSnapshot{
+func snapshot(chargeSum string) tollgate.CycleSnapshot {
+	return tollgate.CycleSnapshot{
 		OperatorID: operator, ProviderID: provider, Currency: "EUR",
 		Terms: tollgate.Terms{EffectiveFrom: start.AddDate(-1, 0, 0), RevenueShare: []tollgate.Tier{{Rate: "0.10"}}},
 		Approval: tollgate.ApprovalPolicy{AutoApproveLimit: "100.00", ApprovalsRequired: 1,
@@ -58,7 +58,7 @@ func snapshot(chargeSum string) activities.CycleSnapshot {
 	}
 }
 
-func newFixture(t *testing.T, snap activities.CycleSnapshot, bankOpts payouts.SimulatedOptions) *fixture {
+func newFixture(t *testing.T, snap tollgate.CycleSnapshot, bankOpts payouts.SimulatedOptions) *fixture {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(quietLogger)
 	f := &fixture{
@@ -120,15 +120,15 @@ func (f *fixture) refused(name string, arg any, msg string) {
 	f.update(name, arg, func(_ workflows.ActionResult, err error) { require.ErrorContains(f.t, err, msg) })
 }
 
-func (f *fixture) status() activities.CycleRecord {
+func (f *fixture) status() tollgate.CycleRecord {
 	v, err := f.env.QueryWorkflow(workflows.QueryStatus)
 	require.NoError(f.t, err)
-	var rec activities.CycleRecord
+	var rec tollgate.CycleRecord
 	require.NoError(f.t, v.Get(&rec))
 	return rec
 }
 
-func events(rec activities.CycleRecord) []string {
+func events(rec tollgate.CycleRecord) []string {
 	var out []string
 	for _, e := range rec.Timeline {
 		out = append(out, e.Event)
@@ -136,7 +136,7 @@ func events(rec activities.CycleRecord) []string {
 	return out
 }
 
-func eventDetail(rec activities.CycleRecord, name string) string {
+func eventDetail(rec tollgate.CycleRecord, name string) string {
 	for _, e := range rec.Timeline {
 		if e.Event == name {
 			return e.Detail

@@ -48,7 +48,7 @@ const (
 	ActionSkip    = "skip"    // payload OperatorAction
 	ActionCancel  = "cancel"  // payload OperatorAction
 
-	// QueryStatus returns the cycle's activities.CycleRecord.
+	// QueryStatus returns the cycle's tollgate.CycleRecord.
 	QueryStatus = "status"
 )
 

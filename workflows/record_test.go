@@ -31,7 +31,7 @@ var (
 // scenario is one recorded path through the cycle.
 type scenario struct {
 	name  string
-	snap  activities.CycleSnapshot
+	snap  tollgate.CycleSnapshot
 	bank  payouts.SimulatedOptions
 	setup func(r *recording)
 	drive func(r *recording)
@@ -150,16 +150,16 @@ func recordScenario(t *testing.T, c client.Client, sc scenario) {
 	t.Logf("%s: %s, %d events", sc.name, res.Status, len(hist.Events))
 }
 
-func (r *recording) status() activities.CycleRecord {
+func (r *recording) status() tollgate.CycleRecord {
 	v, err := r.c.QueryWorkflow(r.t.Context(), r.id, "", workflows.QueryStatus)
 	require.NoError(r.t, err)
-	var rec activities.CycleRecord
+	var rec tollgate.CycleRecord
 	require.NoError(r.t, v.Get(&rec))
 	return rec
 }
 
 // waitFor polls the status query until ok or a deadline.
-func (r *recording) waitFor(what string, ok func(activities.CycleRecord) bool) {
+func (r *recording) waitFor(what string, ok func(tollgate.CycleRecord) bool) {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		if ok(r.status()) {
@@ -171,11 +171,11 @@ func (r *recording) waitFor(what string, ok func(activities.CycleRecord) bool) {
 }
 
 func (r *recording) waitStatus(s string) {
-	r.waitFor(s, func(rec activities.CycleRecord) bool { return rec.Status == s })
+	r.waitFor(s, func(rec tollgate.CycleRecord) bool { return rec.Status == s })
 }
 
 func (r *recording) waitEvent(e string) {
-	r.waitFor(e, func(rec activities.CycleRecord) bool { return slices.Contains(events(rec), e) })
+	r.waitFor(e, func(rec tollgate.CycleRecord) bool { return slices.Contains(events(rec), e) })
 }
 
 func (r *recording) update(name string, arg any) {

@@ -155,12 +155,12 @@ func runFanout(ctx context.Context, args []string) error {
 // provider and a contract on the given cron whose auto-approve limit is far
 // above what a cycle here settles, so every cycle pays without a person.
 func seedFanoutContracts(ctx context.Context, st *store.Store, n int, cron string) error {
-	if _, err := st.CreateParty(ctx, store.Party{ID: "op-1", Kind: "operator", Name: "Bench operator", Currency: "EUR"}); err != nil {
+	if _, err := st.CreateParty(ctx, tollgate.Party{ID: "op-1", Kind: "operator", Name: "Bench operator", Currency: "EUR"}); err != nil {
 		return err
 	}
 	for i := 0; i < n; i++ {
 		pv := fmt.Sprintf("pv-%d", i)
-		if _, err := st.CreateParty(ctx, store.Party{ID: pv, Kind: "provider", Name: "Bench " + pv, Currency: "EUR"}); err != nil {
+		if _, err := st.CreateParty(ctx, tollgate.Party{ID: pv, Kind: "provider", Name: "Bench " + pv, Currency: "EUR"}); err != nil {
 			return err
 		}
 		var c tollgate.Contract

@@ -156,7 +156,7 @@ func runIngest(ctx context.Context, args []string) error {
 					errc <- err
 					return
 				}
-				var res store.IngestResult
+				var res tollgate.IngestResult
 				err = json.NewDecoder(resp.Body).Decode(&res)
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
@@ -197,12 +197,12 @@ func runIngest(ctx context.Context, args []string) error {
 }
 
 func seedContracts(ctx context.Context, st *store.Store) error {
-	if _, err := st.CreateParty(ctx, store.Party{ID: "op-1", Kind: "operator", Name: "Bench operator", Currency: "EUR"}); err != nil {
+	if _, err := st.CreateParty(ctx, tollgate.Party{ID: "op-1", Kind: "operator", Name: "Bench operator", Currency: "EUR"}); err != nil {
 		return err
 	}
 	for i := 0; i < 4; i++ {
 		pv := fmt.Sprintf("pv-%d", i)
-		if _, err := st.CreateParty(ctx, store.Party{ID: pv, Kind: "provider", Name: "Bench " + pv, Currency: "EUR"}); err != nil {
+		if _, err := st.CreateParty(ctx, tollgate.Party{ID: pv, Kind: "provider", Name: "Bench " + pv, Currency: "EUR"}); err != nil {
 			return err
 		}
 		var c tollgate.Contract

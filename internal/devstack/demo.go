@@ -43,7 +43,7 @@ func SeedDemo(ctx context.Context, st *store.Store, now time.Time, progress io.W
 	if _, err := st.GetParty(ctx, "demo-arcade"); err == nil {
 		return nil
 	}
-	for _, p := range []store.Party{
+	for _, p := range []tollgate.Party{
 		{ID: "demo-arcade", Kind: "operator", Name: "Demo Arcade (operator)", Currency: "EUR"},
 		{ID: "demo-kiosk", Kind: "operator", Name: "Demo Kiosk Japan (operator)", Currency: "JPY"},
 		{ID: "demo-studio", Kind: "provider", Name: "Demo Game Studio (provider)", Currency: "EUR"},
@@ -63,7 +63,7 @@ func SeedDemo(ctx context.Context, st *store.Store, now time.Time, progress io.W
 		}
 	}
 	asOf := now.Add(-48 * time.Hour).Truncate(time.Hour)
-	for _, r := range []store.FXRate{
+	for _, r := range []tollgate.FXRate{
 		{Base: "USD", Quote: "EUR", Rate: "0.92", AsOf: asOf, Source: "demo"},
 		{Base: "GBP", Quote: "EUR", Rate: "1.17", AsOf: asOf, Source: "demo"},
 		{Base: "USD", Quote: "JPY", Rate: "151.3", AsOf: asOf, Source: "demo"},

@@ -69,9 +69,9 @@ func TestWorkerKilledMidPayout(t *testing.T) {
 
 	st := store.New(pool, nil)
 	ctx := t.Context()
-	_, err = st.CreateParty(ctx, store.Party{ID: "op-1", Kind: "operator", Name: "Operator", Currency: "EUR"})
+	_, err = st.CreateParty(ctx, tollgate.Party{ID: "op-1", Kind: "operator", Name: "Operator", Currency: "EUR"})
 	require.NoError(t, err)
-	_, err = st.CreateParty(ctx, store.Party{ID: "pv-1", Kind: "provider", Name: "Provider", Currency: "EUR"})
+	_, err = st.CreateParty(ctx, tollgate.Party{ID: "pv-1", Kind: "provider", Name: "Provider", Currency: "EUR"})
 	require.NoError(t, err)
 	var contract tollgate.Contract
 	require.NoError(t, json.Unmarshal([]byte(`{"id":"c-1","operator_id":"op-1","provider_id":"pv-1","currency":"EUR","timezone":"UTC",

@@ -1,4 +1,4 @@
-package store
+package tollgate
 
 import (
 	"encoding/json"
@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// FuzzValidateRow feeds arbitrary bytes to the row decoder/validator: it must
+// FuzzCheckRow feeds arbitrary bytes to the row decoder/validator: it must
 // never panic, and every rejection must carry a reason and a message.
-func FuzzValidateRow(f *testing.F) {
+func FuzzCheckRow(f *testing.F) {
 	for _, seed := range []string{
 		`{"provider_id":"pv-1","operator_id":"op-1","external_id":"x","kind":"charge","amount":"12.34","currency":"EUR","occurred_at":"2026-03-01T00:00:00Z"}`,
 		`{"provider_id":"pv-1","operator_id":"op-1","external_id":"x","kind":"adjustment","amount":"-0.001","currency":"KWD","occurred_at":"2026-03-01T00:00:00.123456789+02:00","metadata":{"a":[1,2]}}`,
@@ -22,12 +22,12 @@ func FuzzValidateRow(f *testing.F) {
 		if !json.Valid(b) {
 			return // the batch decoder refuses invalid JSON before rows are seen
 		}
-		v, rej, _ := validateRow(0, b, now, "")
+		v, rej := CheckRow(0, b, now, "")
 		// The one-pass batch decoder must judge a row exactly as the
 		// row-by-row path does.
-		if typed, ok := decodeAll([]json.RawMessage{b}); ok {
-			v2, rej2, _ := checkRow(0, typed[0], b, now, "")
-			if (rej == nil) != (rej2 == nil) || (rej != nil && rej.Error != rej2.Error) || string(v.hash) != string(v2.hash) {
+		if typed, ok := DecodeBatch([]json.RawMessage{b}); ok {
+			v2, rej2 := typed[0].Check(0, b, now, "")
+			if (rej == nil) != (rej2 == nil) || (rej != nil && rej.Error != rej2.Error) || string(v.Hash) != string(v2.Hash) {
 				t.Fatalf("batch and row decoders disagree on %s: %+v / %+v", b, rej, rej2)
 			}
 		}
@@ -37,11 +37,11 @@ func FuzzValidateRow(f *testing.F) {
 			}
 			return
 		}
-		if v.providerID == "" || v.externalID == "" || len(v.hash) != 32 || v.occurredAt.After(now.Add(FutureTolerance)) {
+		if v.ProviderID == "" || v.ExternalID == "" || len(v.Hash) != 32 || v.OccurredAt.After(now.Add(FutureTolerance)) {
 			t.Fatalf("accepted an incomplete row: %+v", v)
 		}
-		if v.kind != "adjustment" && !v.amount.IsPositive() {
-			t.Fatalf("accepted a non-positive %s", v.kind)
+		if v.Kind != "adjustment" && !v.Amount.IsPositive() {
+			t.Fatalf("accepted a non-positive %s", v.Kind)
 		}
 	})
 }
