@@ -16,9 +16,9 @@ import (
 func snap(totals ...tollgate.Totals) tollgate.CycleSnapshot {
 	return tollgate.CycleSnapshot{
 		CycleID: "cycle-c-1", OperatorID: "op", ProviderID: "pr", Currency: "EUR",
-		Terms:             tollgate.Terms{EffectiveFrom: jan1, RevenueShare: []tollgate.Tier{{Rate: "0.10"}}, CarryNegative: true},
+		Terms:    tollgate.Terms{EffectiveFrom: jan1, RevenueShare: []tollgate.Tier{{Rate: "0.10"}}, CarryNegative: true},
 		Approval: tollgate.ApprovalPolicy{AutoApproveLimit: "250.50", ApprovalsRequired: 1},
-		Totals:            totals,
+		Totals:   totals,
 	}
 }
 
