@@ -105,7 +105,7 @@ func FormatAmount(d decimal.Decimal, c Currency) string {
 }
 
 // RoundMoney rounds half away from zero to the currency's minor units.
-// decimal.Round rounds half away from zero, which is the rule DESIGN §5 fixes.
+// decimal.Round rounds half away from zero, which is the rule docs/architecture.md §5 fixes.
 func RoundMoney(d decimal.Decimal, c Currency) decimal.Decimal {
 	return d.Round(c.Exponent())
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // Statement is what one settlement cycle owes, line by line, in the contract's
-// settlement currency (DESIGN §5). Every amount is a decimal string with
+// settlement currency (docs/architecture.md §5). Every amount is a decimal string with
 // exactly the currency's minor units: the statement travels in Temporal
 // payloads and is shown to both parties, so it must serialise identically
 // every time and read the same to a person as to the ledger.

@@ -24,7 +24,7 @@ type Totals struct {
 	Count         int64           `json:"count"` // number of rows of every kind
 }
 
-// NetRevenue is charges − payouts + adjustments (DESIGN §5 step 1).
+// NetRevenue is charges − payouts + adjustments (docs/architecture.md §5 step 1).
 func (t Totals) NetRevenue() decimal.Decimal {
 	return t.ChargeSum.Sub(t.PayoutSum).Add(t.AdjustmentSum)
 }

@@ -1,5 +1,5 @@
 // Package settlement turns a contract's terms and the aggregates of a
-// period's transactions into a statement, exactly as DESIGN §5 fixes it.
+// period's transactions into a statement, exactly as docs/architecture.md §5 fixes it.
 //
 // It is pure: no I/O, no clock, no floating point. The same input always
 // yields the same statement, which is what lets a Temporal workflow, the live
@@ -40,7 +40,7 @@ type Input struct {
 	Cutoff time.Time
 }
 
-// Compute applies DESIGN §5 and returns the statement. Errors carry
+// Compute applies docs/architecture.md §5 and returns the statement. Errors carry
 // tollgate.CodeInvalid; a missing rate also wraps ErrMissingRate.
 //
 // Every figure is kept at full precision until a line is rounded. Displayed

@@ -147,7 +147,7 @@ WITH ins AS (
 )
 SELECT provider_id, external_id FROM ins`
 
-// insertAndAggregate is the fast path of DESIGN §7, in one statement: the
+// insertAndAggregate is step 4 of docs/architecture.md §2, in one statement: the
 // batch goes in as column arrays, INSERT ... ON CONFLICT DO NOTHING keeps
 // only new keys, and the inserted rows are folded into the bucket aggregates
 // by one upsert. Content conflicts are then looked up only among the rows

@@ -68,7 +68,7 @@ const (
 	stepComplete   = "complete"
 )
 
-// SettlementCycle settles one contract for one period (DESIGN §4): close,
+// SettlementCycle settles one contract for one period (docs/architecture.md §4): close,
 // collect, compute, check, approve, post, pay out, notify, complete.
 func SettlementCycle(ctx workflow.Context, in CycleInput) (CycleResult, error) {
 	c := newCycle(ctx, in)

@@ -16,7 +16,7 @@ import (
 	"github.com/tollgate/tollgate/workflows"
 )
 
-// runCycle measures DESIGN §7's cycle targets on the real stack (embedded
+// runCycle measures docs/architecture.md §7's cycle targets on the real stack (embedded
 // Temporal, PostgreSQL, worker): the time from a cycle's start at the cutoff
 // to awaiting_approval over N ingested transactions, and the time from start
 // to completed for an auto-approved cycle with the simulated bank.

@@ -21,7 +21,7 @@ import (
 	"github.com/tollgate/tollgate/workflows"
 )
 
-// runFanout measures DESIGN §7's scheduled fan-out target on the dev stack:
+// runFanout measures docs/architecture.md §7's scheduled fan-out target on the dev stack:
 // N contracts whose Temporal Schedules share one cron tick, timed from the
 // tick's nominal time until every one of the N cycles is completed.
 //
