@@ -5,7 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
+	"github.com/robfig/cron/v3"
 	"github.com/shopspring/decimal"
 )
 
@@ -346,75 +349,103 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// cronFields are the five fields of a standard cron expression with their
-// allowed ranges; day of week accepts 7 as Sunday like most cron dialects.
-var cronFields = [5]struct {
-	name     string
-	min, max int
-}{{"minute", 0, 59}, {"hour", 0, 23}, {"day of month", 1, 31}, {"month", 1, 12}, {"day of week", 0, 7}}
+var cronFieldNames = [5]string{"minute", "hour", "day of month", "month", "day of week"}
 
-// validateCron accepts the numeric five-field form: *, lists, ranges and
-// steps. Names and macros (@daily) are refused to keep one spelling per
-// schedule; "every" covers fixed intervals.
+// validateCron judges a cron expression with robfig/cron's standard parser.
+// Temporal's scheduler runs it and parses the same string again by its own
+// rules (the schedule spec's cron strings), so Tollgate accepts only what
+// both read, and read as the same times: five fields (minute hour day-of-month
+// month day-of-week) of *, numbers, lists, ranges, steps and three-letter
+// month and day names (JAN, mon), or one of @yearly, @annually, @monthly,
+// @weekly, @daily, @midnight and @hourly.
+//
+// Refused although Temporal would run them:
+//   - six or seven fields (Temporal reads a year, or seconds and a year);
+//   - 7 for Sunday, and names that are not three letters ("Tu", "January");
+//   - "#" comments, and a TZ= or CRON_TZ= prefix: the contract's timezone
+//     field sets the zone, and Temporal refuses a cron zone that differs;
+//   - @every: fixed intervals are schedule.every;
+//   - an open step in day of week ("1/2"): Temporal runs it on to 7, so
+//     it fires on Sunday too, where the library stops at Saturday;
+//   - day of month and day of week both restricted: Temporal fires on days
+//     that match both, classic cron (and the library) on days that match
+//     either, so the expression means different days to different readers.
+//
+// Refused although the library accepts them, because Temporal refuses them:
+// "?" for "*", an empty list item ("1,,2") and "*" starting a range ("*-5",
+// which the library reads as "*"). internal/devtemporal's tests hold both
+// lists against the server's own parser.
 func validateCron(expr string) error {
-	fields := strings.Fields(expr)
-	if len(fields) != len(cronFields) {
-		return Errorf(CodeInvalid, "schedule.cron: %q must have 5 fields (minute hour day-of-month month day-of-week), e.g. \"0 0 * * *\"", expr)
+	spec := strings.TrimSpace(expr) // Temporal trims as well
+	invalid := func(format string, args ...any) error {
+		return Errorf(CodeInvalid, "schedule.cron: %q "+format, append([]any{expr}, args...)...)
+	}
+	switch {
+	case strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ="):
+		// Before the library: it panics on a zone with no fields after it.
+		return invalid("must not name a time zone: the contract's timezone field sets it")
+	case strings.HasPrefix(spec, "@every"):
+		return invalid("is an interval: use schedule.every (e.g. \"every\": \"1h\") instead")
+	case strings.HasPrefix(spec, "@"):
+		if _, err := cron.ParseStandard(spec); err != nil {
+			return invalid("is not a cron descriptor: use @yearly, @annually, @monthly, @weekly, @daily, @midnight or @hourly")
+		}
+		return nil
+	}
+	fields := strings.Fields(spec)
+	if len(fields) != len(cronFieldNames) {
+		return invalid("must have 5 fields (minute hour day-of-month month day-of-week), e.g. \"0 0 * * *\", or be a descriptor such as \"@daily\"")
+	}
+	if _, err := cron.ParseStandard(spec); err != nil {
+		return invalid("%s", cronFieldError(fields, err))
 	}
 	for i, f := range fields {
-		spec := cronFields[i]
-		for _, item := range strings.Split(f, ",") {
-			if err := validateCronItem(item, spec.min, spec.max); err != "" {
-				return Errorf(CodeInvalid, "schedule.cron: %s field %q in %q: %s", spec.name, f, expr, err)
-			}
+		if why := cronTemporalRefuses(i, f); why != "" {
+			return invalid("%s field %q: %s", cronFieldNames[i], f, why)
 		}
+	}
+	if fields[2] != "*" && fields[4] != "*" {
+		return invalid("restricts both day of month and day of week: Temporal runs it only on days that match both, classic cron on days that match either; restrict one and leave the other \"*\"")
 	}
 	return nil
 }
 
-// validateCronItem checks one list element: "*", "n", "a-b", each optionally
-// followed by "/step". It returns a reason, or "" when the item is valid.
-func validateCronItem(item string, lo, hi int) string {
-	rng, step, hasStep := strings.Cut(item, "/")
-	if hasStep {
-		n, ok := cronNumber(step)
-		if !ok || n < 1 || n > hi-lo+1 {
-			return "step " + strconv.Quote(step) + " must be a number from 1 to " + strconv.Itoa(hi-lo+1)
+// cronFieldError names the field the library refuses. Its parser reads
+// each field on its own, so parsing one field at a time (the others "*")
+// gives the same verdict as the whole expression.
+func cronFieldError(fields []string, err error) string {
+	for i, f := range fields {
+		probe := [5]string{"*", "*", "*", "*", "*"}
+		probe[i] = f
+		if _, ferr := cron.ParseStandard(strings.Join(probe[:], " ")); ferr != nil {
+			// The library echoes the input: no control characters in the answer.
+			why := strings.Map(func(r rune) rune {
+				if unicode.IsControl(r) {
+					return utf8.RuneError
+				}
+				return r
+			}, ferr.Error())
+			return cronFieldNames[i] + " field " + strconv.Quote(f) + ": " + why
 		}
 	}
-	if rng == "*" {
-		return ""
-	}
-	a, b, isRange := strings.Cut(rng, "-")
-	first, ok := cronNumber(a)
-	if !ok || first < lo || first > hi {
-		return strconv.Quote(a) + " must be a number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)
-	}
-	if !isRange {
-		return ""
-	}
-	last, ok := cronNumber(b)
-	if !ok || last < lo || last > hi {
-		return strconv.Quote(b) + " must be a number from " + strconv.Itoa(lo) + " to " + strconv.Itoa(hi)
-	}
-	if last < first {
-		return "range " + strconv.Quote(rng) + " runs backwards"
-	}
-	return ""
+	return err.Error()
 }
 
-// cronNumber reads one to two plain digits; strconv.Atoi alone would accept
-// signs.
-func cronNumber(s string) (int, bool) {
-	if len(s) == 0 || len(s) > 2 {
-		return 0, false
-	}
-	n := 0
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return 0, false
+// cronTemporalRefuses returns why Temporal would refuse or read differently
+// one field the library accepted, or "" (see the list above validateCron).
+func cronTemporalRefuses(field int, f string) string {
+	for _, item := range strings.Split(f, ",") {
+		rng, step, hasStep := strings.Cut(item, "/")
+		switch {
+		case item == "":
+			return "has an empty list item"
+		case strings.Contains(item, "?"):
+			return "\"?\" is not understood by Temporal: use \"*\""
+		case strings.HasPrefix(rng, "*") && rng != "*":
+			return strconv.Quote(item) + ": \"*\" cannot start a range"
+		case field == 4 && hasStep && rng != "*" && !strings.Contains(rng, "-"):
+			return strconv.Quote(item) + ": give the step an end, e.g. " + strconv.Quote(rng+"-6/"+step) + ": Temporal runs an open step in day of week on to Sunday"
 		}
-		n = n*10 + int(r-'0')
 	}
-	return n, true
+	return ""
 }

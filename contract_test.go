@@ -2,6 +2,7 @@ package tollgate
 
 import (
 	"encoding/json"
+	"strconv"
 	"testing"
 	"time"
 
@@ -125,44 +126,102 @@ func TestContractValidate(t *testing.T) {
 	}
 }
 
+// TestScheduleCron pins the accepted set: the library's standard parser
+// minus what Temporal's scheduler refuses or reads differently (see
+// validateCron; internal/devtemporal checks these lists against the server).
 func TestScheduleCron(t *testing.T) {
 	for _, tc := range []struct {
 		cron string
-		want string
+		want string // "" when valid, else a part of the message
 	}{
+		{"0 2 * * *", ""},
+		{"*/15 * * * *", ""},
+		{"0 0 1 * *", ""},
 		{"0 0 * * *", ""},
-		{"*/5 * * * *", ""},
 		{"0,15,30,45 8-18 * * 1-5", ""},
 		{"0 0 1 1-12/3 *", ""},
-		{"59 23 31 12 7", ""},
+		{"59 23 31 12 *", ""},
+		{"0 0 * * 6", ""},
 		{"0 0 * * 0", ""},
 		{"  0  0 * * *  ", ""},
+		{"0\t0 * * *", ""},
+		{"5/15 * * * *", ""}, // 5-59/15, in both readers
+		{"*/61 * * * *", ""}, // a step beyond the range fires once: minute 0
+		{"0 6 * JAN-MAR,dec MON-fri", ""},
+		{"0 0 * * */2", ""},   // 0,2,4,6 in both readers
+		{"0 0 * * 1-6/2", ""}, // a closed step in day of week
+		{"005 +6 * * *", ""},  // both readers take any decimal number in range
+		{"@daily", ""},
+		{"@midnight", ""},
+		{"@hourly", ""},
+		{"@weekly", ""},
+		{"@monthly", ""},
+		{"@yearly", ""},
+		{"@annually", ""},
+		{" @daily ", ""},
+
+		{"", "set exactly one"},
+		{"   ", "must have 5 fields"},
+		{"\x00", "must have 5 fields"},
+		{"0 0 * * *\x00", "day of week field \"*\\x00\": failed to parse int from *\ufffd:"},
+		{"garbage", "must have 5 fields"},
+		{"* * *", "must have 5 fields"},
 		{"0 0 * *", "must have 5 fields"},
-		{"0 0 * * * *", "must have 5 fields"},
-		{"@daily", "must have 5 fields"},
+		{"0 0 * * * *", "must have 5 fields"},      // Temporal: a year
+		{"0 0 0 * * * 2030", "must have 5 fields"}, // Temporal: seconds and a year
+		{"61 * * * *", "minute field \"61\": end of range (61) above maximum (59)"},
 		{"60 0 * * *", "minute field \"60\""},
 		{"0 24 * * *", "hour field \"24\""},
-		{"0 0 0 * *", "day of month field \"0\""},
+		{"0 0 0 * *", "day of month field \"0\": beginning of range (0) below minimum (1)"},
+		{"0 0 32 * *", "day of month field \"32\""},
 		{"0 0 * 13 *", "month field \"13\""},
-		{"0 0 * * 8", "day of week field \"8\""},
-		{"0 0 * JAN *", "month field \"JAN\""},
-		{"*/0 * * * *", "step \"0\""},
-		{"*/61 * * * *", "step \"61\""},
-		{"5-1 * * * *", "runs backwards"},
-		{"1-x * * * *", "\"x\" must be a number"},
-		{"+5 * * * *", "\"+5\" must be a number"},
-		{"-5 * * * *", "\"\" must be a number"},
-		{"1,,2 * * * *", "\"\" must be a number"},
+		{"0 0 * * 7", "day of week field \"7\": end of range (7) above maximum (6)"}, // Temporal: Sunday
+		{"0 0 * * 1-7", "day of week field \"1-7\""},
+		{"0 0 * * Tu", "day of week field \"Tu\""},       // Temporal: Tuesday
+		{"0 0 * January *", "month field \"January\""},   // Temporal: January
+		{"0 0 * * MON#2", "day of week field \"MON#2\""}, // Temporal: a comment
+		{"0 0 * * * # nightly", "must have 5 fields"},
+		{"0 0 * JAN 1 *", "must have 5 fields"},
+		{"*/0 * * * *", "minute field \"*/0\": step of range should be a positive number"},
+		{"5-1 * * * *", "minute field \"5-1\": beginning of range (5) beyond end of range (1)"},
+		{"1-x * * * *", "minute field \"1-x\""},
+		{"-5 * * * *", "minute field \"-5\""},
+		{"1-2-3 * * * *", "too many hyphens"},
+		{"1/2/3 * * * *", "too many slashes"},
+		{"L * * * *", "minute field \"L\""},
+		{"0 0 ? * 1", "day of month field \"?\": \"?\" is not understood by Temporal"},
+		{"0 0 * * ?", "day of week field \"?\""},
+		{"1,,2 * * * *", "minute field \"1,,2\": has an empty list item"},
+		{",5 * * * *", "has an empty list item"},
+		{"5, * * * *", "has an empty list item"},
+		{"*-5 * * * *", "minute field \"*-5\": \"*-5\": \"*\" cannot start a range"},
+		{"0 0 * * 1/2", "day of week field \"1/2\": \"1/2\": give the step an end, e.g. \"1-6/2\""},
+		{"0 0 * * MON/3", "give the step an end"},
+		{"0 0 1 * 1", "restricts both day of month and day of week"},
+		{"0 0 1-7 * MON", "restricts both day of month and day of week"},
+		{"0 0 */2 * 1-5", "restricts both day of month and day of week"},
+		{"@every 1h", "is an interval: use schedule.every"},
+		{"@every -1s", "is an interval"},
+		{"@daily # nightly", "is not a cron descriptor"},
+		{"@DAILY", "is not a cron descriptor"},
+		{"@reboot", "is not a cron descriptor"},
+		{"@", "is not a cron descriptor"},
+		{"CRON_TZ=Europe/Paris 0 0 * * *", "must not name a time zone"},
+		{"TZ=UTC 0 0 * * *", "must not name a time zone"},
+		{"CRON_TZ=UTC", "must not name a time zone"}, // the library panics on this one
+		{"CRON_TZ=Mars/Olympus * * * * *", "must not name a time zone"},
 	} {
 		err := Schedule{Cron: tc.cron}.Validate()
 		if tc.want == "" {
-			require.NoError(t, err, tc.cron)
+			require.NoError(t, err, "%q", tc.cron)
 			continue
 		}
-		require.Error(t, err, tc.cron)
-		require.Equal(t, CodeInvalid, ErrorCode(err))
-		require.Contains(t, err.Error(), "schedule.cron")
-		require.Contains(t, err.Error(), tc.want, tc.cron)
+		require.Error(t, err, "%q", tc.cron)
+		require.Equal(t, CodeInvalid, ErrorCode(err), "%q", tc.cron)
+		if tc.cron != "" {
+			require.Contains(t, err.Error(), "schedule.cron: "+strconv.Quote(tc.cron), "the message names the field and the expression")
+		}
+		require.Contains(t, err.Error(), tc.want, "%q", tc.cron)
 	}
 }
 

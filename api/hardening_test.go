@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -186,17 +187,59 @@ func TestCORSAndSecurityHeaders(t *testing.T) {
 	require.NotZero(t, hs.IdleTimeout)
 }
 
-// rsaJWKS serves one RSA public key as a JWKS, like an identity provider.
-func rsaJWKS(t *testing.T, kid string, key *rsa.PublicKey) string {
+// jwksServer is an identity provider's JWKS endpoint: its keys can rotate
+// and it can fail, and it counts the fetches that reach it.
+type jwksServer struct {
+	url string
+
+	mu      sync.Mutex
+	keys    map[string]*rsa.PublicKey
+	down    bool
+	fetches int
+}
+
+func newJWKSServer(t *testing.T, kid string, key *rsa.PublicKey) *jwksServer {
 	t.Helper()
-	enc := base64.RawURLEncoding.EncodeToString
-	set := map[string]any{"keys": []map[string]string{{"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
-		"n": enc(key.N.Bytes()), "e": enc(big.NewInt(int64(key.E)).Bytes())}}}
+	s := &jwksServer{keys: map[string]*rsa.PublicKey{kid: key}}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		_ = json.NewEncoder(w).Encode(set)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.fetches++
+		if s.down {
+			http.Error(w, "maintenance", http.StatusServiceUnavailable)
+			return
+		}
+		enc := base64.RawURLEncoding.EncodeToString
+		keys := []map[string]string{}
+		for kid, key := range s.keys {
+			keys = append(keys, map[string]string{"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+				"n": enc(key.N.Bytes()), "e": enc(big.NewInt(int64(key.E)).Bytes())})
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": keys})
 	}))
 	t.Cleanup(hs.Close)
-	return hs.URL
+	s.url = hs.URL
+	return s
+}
+
+// rotate replaces the published keys with one new key.
+func (s *jwksServer) rotate(kid string, key *rsa.PublicKey) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.keys = map[string]*rsa.PublicKey{kid: key}
+}
+
+func (s *jwksServer) setDown(down bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.down = down
+}
+
+func (s *jwksServer) fetchCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fetches
 }
 
 func TestOIDCBearerTokens(t *testing.T) {
@@ -204,13 +247,18 @@ func TestOIDCBearerTokens(t *testing.T) {
 	require.NoError(t, err)
 	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	cfg := &api.OIDCConfig{Issuer: "https://idp.example", Audience: "tollgate", JWKSURL: rsaJWKS(t, "k1", &idpKey.PublicKey),
+	var clockNanos atomic.Int64
+	clockNanos.Store(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC).UnixNano())
+	clock := func() time.Time { return time.Unix(0, clockNanos.Load()).UTC() }
+	advance := func(d time.Duration) { clockNanos.Add(int64(d)) }
+	idp := newJWKSServer(t, "k1", &idpKey.PublicKey)
+	cfg := &api.OIDCConfig{Issuer: "https://idp.example", Audience: "tollgate", JWKSURL: idp.url,
 		RoleClaim: "groups", RoleMap: map[string]api.Role{"finance-viewers": api.RoleViewer, "finance-approvers": api.RoleApprover},
 		NameClaim: "email"}
-	s := newServer(t, api.Deps{Clock: func() time.Time { return now }, OIDC: cfg})
+	s := newServer(t, api.Deps{Clock: clock, OIDC: cfg})
 
 	sign := func(key *rsa.PrivateKey, kid string, edit func(jwt.MapClaims)) string {
+		now := clock()
 		claims := jwt.MapClaims{"iss": "https://idp.example", "aud": "tollgate", "sub": "u-1", "email": "ann@example.com",
 			"groups": []string{"staff", "finance-approvers"}, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix()}
 		if edit != nil {
@@ -233,19 +281,29 @@ func TestOIDCBearerTokens(t *testing.T) {
 	// Approver from the group mapping: more than a viewer, less than admin.
 	code, _ = status(good, "GET", "/v1/api-keys", nil)
 	require.Equal(t, 403, code)
+	require.Equal(t, 1, idp.fetchCount(), "the keys are fetched once and cached")
 
+	unsigned, err := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"iss": "https://idp.example", "aud": "tollgate",
+		"sub": "u-1", "email": "ann@example.com", "groups": []string{"finance-approvers"}, "exp": clock().Add(time.Hour).Unix()}).
+		SignedString(jwt.UnsafeAllowNoneSignatureType)
+	require.NoError(t, err)
 	for name, tok := range map[string]string{
-		"expired":        sign(idpKey, "k1", func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Hour).Unix() }),
-		"wrong audience": sign(idpKey, "k1", func(c jwt.MapClaims) { c["aud"] = "someone-else" }),
-		"wrong issuer":   sign(idpKey, "k1", func(c jwt.MapClaims) { c["iss"] = "https://evil.example" }),
-		"wrong key":      sign(otherKey, "k1", nil),
-		"unknown kid":    sign(otherKey, "k2", nil),
-		"no expiry":      sign(idpKey, "k1", func(c jwt.MapClaims) { delete(c, "exp") }),
-		"garbage":        "a.b.c",
+		"expired":            sign(idpKey, "k1", func(c jwt.MapClaims) { c["exp"] = clock().Add(-time.Hour).Unix() }),
+		"issued in future":   sign(idpKey, "k1", func(c jwt.MapClaims) { c["iat"] = clock().Add(time.Hour).Unix() }),
+		"not yet valid":      sign(idpKey, "k1", func(c jwt.MapClaims) { c["nbf"] = clock().Add(time.Hour).Unix() }),
+		"wrong audience":     sign(idpKey, "k1", func(c jwt.MapClaims) { c["aud"] = "someone-else" }),
+		"wrong issuer":       sign(idpKey, "k1", func(c jwt.MapClaims) { c["iss"] = "https://evil.example" }),
+		"wrong key":          sign(otherKey, "k1", nil),
+		"unknown kid":        sign(otherKey, "k2", nil),
+		"no expiry":          sign(idpKey, "k1", func(c jwt.MapClaims) { delete(c, "exp") }),
+		"alg none":           unsigned,
+		"garbage":            "a.b.c",
+		"tampered signature": good[:len(good)-4] + "AAAA",
 	} {
 		code, body := status(tok, "GET", "/v1/parties", nil)
 		require.Equal(t, 401, code, "%s: %s", name, body)
 	}
+	require.Equal(t, 1, idp.fetchCount(), "forged tokens reach the identity provider at most once a minute")
 	// A valid token whose groups map to no role is authenticated but
 	// has no rights.
 	code, _ = status(sign(idpKey, "k1", func(c jwt.MapClaims) { c["groups"] = []string{"staff"} }), "GET", "/v1/parties", nil)
@@ -255,4 +313,41 @@ func TestOIDCBearerTokens(t *testing.T) {
 	// trail see who acted.
 	code, body = status(good, "POST", "/v1/fx-rates", []byte(`{"base":"USD","quote":"EUR","rate":"0.9","as_of":"2026-03-01T08:00:00Z","source":"ecb"}`))
 	require.Equal(t, 201, code, "%s", body)
+
+	// Key rotation: the provider publishes k2 and retires k1. A token
+	// naming the unknown k2 makes the key set fetch again, once the minute
+	// since the last fetch has passed.
+	newKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	idp.rotate("k2", &newKey.PublicKey)
+	advance(time.Minute)
+	rotated := sign(newKey, "k2", nil)
+	code, body = status(rotated, "GET", "/v1/parties", nil)
+	require.Equal(t, 200, code, "%s", body)
+	require.Equal(t, 2, idp.fetchCount())
+	code, _ = status(rotated, "GET", "/v1/parties", nil)
+	require.Equal(t, 200, code)
+	require.Equal(t, 2, idp.fetchCount(), "the rotated key is cached")
+	code, body = status(sign(idpKey, "k1", nil), "GET", "/v1/parties", nil)
+	require.Equal(t, 401, code, "the retired key no longer verifies: %s", body)
+
+	// A key published within a minute of the last fetch is not fetched yet.
+	thirdKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	idp.rotate("k3", &thirdKey.PublicKey)
+	code, _ = status(sign(thirdKey, "k3", nil), "GET", "/v1/parties", nil)
+	require.Equal(t, 401, code)
+
+	// An unreachable provider is a 503, not a bad token; cached keys still work.
+	idp.setDown(true)
+	advance(time.Minute)
+	code, body = status(sign(thirdKey, "k3", nil), "GET", "/v1/parties", nil)
+	require.Equal(t, 503, code, "%s", body)
+	require.Equal(t, 3, idp.fetchCount())
+	require.Contains(t, string(body), "cannot fetch the identity provider's signing keys")
+	code, body = status(sign(newKey, "k2", nil), "GET", "/v1/parties", nil)
+	require.Equal(t, 200, code, "%s", body)
+	idp.setDown(false)
+	code, body = status(sign(thirdKey, "k3", nil), "GET", "/v1/parties", nil)
+	require.Equal(t, 200, code, "a failed fetch does not delay the next: %s", body)
 }

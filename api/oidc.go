@@ -2,19 +2,16 @@ package api
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rsa"
-	"encoding/base64"
-	"encoding/json"
+	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/tollgate/tollgate"
@@ -38,22 +35,32 @@ type OIDCConfig struct {
 	// NameClaim names the claim used as the caller's identity in audit and
 	// maker-checker comparisons ("sub" when empty); it is prefixed "oidc:".
 	NameClaim string
-	// HTTPClient fetches the JWKS (http.DefaultClient when nil).
+	// HTTPClient fetches the JWKS (a client with a 10 s timeout when nil).
 	HTTPClient *http.Client
 }
 
-// oidcVerifier checks JWTs. Keys are cached and fetched again when a token
-// names a key ID the cache lacks (key rotation), at most once a minute.
+// oidcVerifier checks JWTs in two steps. golang-jwt's validator judges the
+// claims (issuer, audience, expiry, issued-at, with leeway) and says which
+// check failed without echoing what was expected; go-oidc then verifies the
+// signature and algorithm against the identity provider's JWKS (and checks
+// the claims again). go-oidc's remote key set caches the keys and fetches
+// the set again when no cached key verifies a token, so a rotated-in key is
+// picked up on its first token and a retired key drops out with that fetch.
 type oidcVerifier struct {
-	cfg   OIDCConfig
-	clock func() time.Time
-
-	mu        sync.Mutex
-	keys      map[string]any
-	fetchedAt time.Time
+	cfg      OIDCConfig
+	parser   *jwt.Parser
+	claims   *jwt.Validator
+	verifier *oidc.IDTokenVerifier
 }
 
-const jwksMinRefresh = time.Minute
+const (
+	// jwksMinRefresh spaces fetches of the key set after a successful one.
+	jwksMinRefresh = time.Minute
+	// jwksMaxBytes bounds the key set document.
+	jwksMaxBytes = 1 << 20
+	// oidcLeeway tolerates clock skew between the identity provider and us.
+	oidcLeeway = 30 * time.Second
+)
 
 func newOIDCVerifier(cfg OIDCConfig, clock func() time.Time) *oidcVerifier {
 	if cfg.RoleClaim == "" {
@@ -65,32 +72,53 @@ func newOIDCVerifier(cfg OIDCConfig, clock func() time.Time) *oidcVerifier {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
-	return &oidcVerifier{cfg: cfg, clock: clock}
+	client := *cfg.HTTPClient
+	next := client.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	client.Transport = &jwksTransport{next: next, clock: clock}
+	// go-oidc reads the HTTP client from the context it is given here and
+	// fetches in the background with it; the context is not a deadline.
+	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), &client), cfg.JWKSURL)
+	return &oidcVerifier{
+		cfg:    cfg,
+		parser: jwt.NewParser(),
+		claims: jwt.NewValidator(jwt.WithIssuer(cfg.Issuer), jwt.WithAudience(cfg.Audience),
+			jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithLeeway(oidcLeeway), jwt.WithTimeFunc(clock)),
+		verifier: oidc.NewVerifier(cfg.Issuer, keySet{keys}, &oidc.Config{
+			ClientID:             cfg.Audience,
+			SupportedSigningAlgs: []string{oidc.RS256, oidc.RS384, oidc.RS512, oidc.ES256, oidc.ES384, oidc.PS256},
+			// go-oidc compares exp with no leeway: a clock that lags by the
+			// leeway gives it the same tolerance as the validator.
+			Now: func() time.Time { return clock().Add(-oidcLeeway) },
+		}),
+	}
 }
 
 func (v *oidcVerifier) authenticate(ctx context.Context, token string) (Principal, error) {
 	unauthorized := func(why string) (Principal, error) {
 		return Principal{}, tollgate.Errorf(tollgate.CodeUnauthorized, "bearer token rejected: %s", why)
 	}
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(token, claims, func(t *jwt.Token) (any, error) {
-		kid, _ := t.Header["kid"].(string)
-		return v.key(ctx, kid)
-	},
-		jwt.WithValidMethods([]string{"RS256", "RS384", "RS512", "ES256", "ES384", "PS256"}),
-		jwt.WithIssuer(v.cfg.Issuer),
-		jwt.WithAudience(v.cfg.Audience),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(30*time.Second),
-		jwt.WithTimeFunc(v.clock),
-	)
+	// The libraries' messages say which check failed and never echo the
+	// token.
+	unverified := jwt.MapClaims{}
+	if _, _, err := v.parser.ParseUnverified(token, unverified); err != nil {
+		return unauthorized(err.Error())
+	}
+	if err := v.claims.Validate(unverified); err != nil {
+		return unauthorized(err.Error())
+	}
+	var fetch jwksFetch
+	idToken, err := v.verifier.Verify(context.WithValue(ctx, jwksFetchKey{}, &fetch), token)
+	if fetch.err != nil {
+		return Principal{}, tollgate.Wrap(tollgate.CodeUnavailable, fetch.err, "cannot fetch the identity provider's signing keys")
+	}
 	if err != nil {
-		if tollgate.ErrorCode(err) == tollgate.CodeUnavailable {
-			return Principal{}, err
-		}
-		// The library's message says which check failed and never echoes
-		// the token.
+		return unauthorized(err.Error())
+	}
+	claims := jwt.MapClaims{}
+	if err := idToken.Claims(&claims); err != nil {
 		return unauthorized(err.Error())
 	}
 	name, _ := claims[v.cfg.NameClaim].(string)
@@ -106,8 +134,7 @@ func (v *oidcVerifier) authenticate(ctx context.Context, token string) (Principa
 	if role == "" {
 		return Principal{}, tollgate.Errorf(tollgate.CodeForbidden, "token for %q carries no %s value mapped to a Tollgate role", name, v.cfg.RoleClaim)
 	}
-	sub, _ := claims["sub"].(string)
-	return Principal{KeyID: "oidc:" + sub, Name: "oidc:" + name, Role: role}, nil
+	return Principal{KeyID: "oidc:" + idToken.Subject, Name: "oidc:" + name, Role: role}, nil
 }
 
 func claimStrings(v any) []string {
@@ -126,107 +153,72 @@ func claimStrings(v any) []string {
 	return nil
 }
 
-// key returns the verification key for kid, fetching the JWKS when the
-// cache lacks it.
-func (v *oidcVerifier) key(ctx context.Context, kid string) (any, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if k, ok := v.lookup(kid); ok {
-		return k, nil
-	}
-	if v.keys != nil && v.clock().Sub(v.fetchedAt) < jwksMinRefresh {
-		return nil, fmt.Errorf("unknown signing key %q", kid)
-	}
-	keys, err := v.fetch(ctx)
-	if err != nil {
-		return nil, tollgate.Wrap(tollgate.CodeUnavailable, err, "cannot fetch the identity provider's signing keys")
-	}
-	v.keys, v.fetchedAt = keys, v.clock()
-	if k, ok := v.lookup(kid); ok {
-		return k, nil
-	}
-	return nil, fmt.Errorf("unknown signing key %q", kid)
-}
+// keySet is go-oidc's remote key set with one addition: it tells the
+// request that the identity provider could not be reached (the HTTP
+// client's *url.Error: no connection, a timeout, or an answer other than
+// 200, which jwksTransport turns into an error). The verifier turns
+// key-set errors into text, and an unreachable provider is a 503, not a bad
+// token.
+type keySet struct{ remote *oidc.RemoteKeySet }
 
-func (v *oidcVerifier) lookup(kid string) (any, bool) {
-	if kid != "" {
-		k, ok := v.keys[kid]
-		return k, ok
-	}
-	// A token without kid is accepted only when the set has one key.
-	if len(v.keys) == 1 {
-		for _, k := range v.keys {
-			return k, true
+type jwksFetchKey struct{}
+
+// jwksFetch carries a failed fetch from keySet back to authenticate.
+type jwksFetch struct{ err error }
+
+var errNoKey = errors.New("no signing key of the identity provider verifies the token")
+
+func (k keySet) VerifySignature(ctx context.Context, token string) ([]byte, error) {
+	payload, err := k.remote.VerifySignature(ctx, token)
+	var unreachable *url.Error
+	switch {
+	case err == nil:
+	case errors.Is(err, errJWKSRecent):
+		err = errNoKey
+	case errors.As(err, &unreachable):
+		if f, ok := ctx.Value(jwksFetchKey{}).(*jwksFetch); ok {
+			f.err = unreachable
 		}
 	}
-	return nil, false
+	return payload, err
 }
 
-type jwk struct {
-	Kty string `json:"kty"`
-	Kid string `json:"kid"`
-	Use string `json:"use"`
-	N   string `json:"n"`
-	E   string `json:"e"`
-	Crv string `json:"crv"`
-	X   string `json:"x"`
-	Y   string `json:"y"`
+var errJWKSRecent = errors.New("the signing keys were fetched less than a minute ago")
+
+// jwksTransport is the key set's HTTP transport. The set fetches again
+// whenever no cached key verifies a token, so without a pause every forged
+// token would cost a round trip to the identity provider: after a
+// successful fetch the next waits a minute (a token signed by a key that
+// appeared meanwhile is refused until then). It also turns an answer other
+// than 200 into an error and bounds the document's size.
+type jwksTransport struct {
+	next  http.RoundTripper
+	clock func() time.Time
+
+	mu   sync.Mutex
+	last time.Time // of the last successful fetch
 }
 
-func (v *oidcVerifier) fetch(ctx context.Context) (map[string]any, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, v.cfg.JWKSURL, nil)
+func (t *jwksTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	recent := !t.last.IsZero() && t.clock().Sub(t.last) < jwksMinRefresh
+	t.mu.Unlock()
+	if recent {
+		return nil, errJWKSRecent
+	}
+	resp, err := t.next.RoundTrip(req)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := v.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
 		return nil, fmt.Errorf("JWKS answered %s", resp.Status)
 	}
-	var set struct {
-		Keys []jwk `json:"keys"`
-	}
-	if err := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, 1<<20)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("JWKS: %w", err)
-	}
-	out := map[string]any{}
-	for _, k := range set.Keys {
-		if k.Use != "" && k.Use != "sig" {
-			continue
-		}
-		pub, err := k.publicKey()
-		if err != nil {
-			continue // one unusable key must not disable the others
-		}
-		out[k.Kid] = pub
-	}
-	return out, nil
-}
-
-func (k jwk) publicKey() (any, error) {
-	dec := base64.RawURLEncoding.DecodeString
-	switch k.Kty {
-	case "RSA":
-		n, err1 := dec(k.N)
-		e, err2 := dec(k.E)
-		if err1 != nil || err2 != nil || len(e) > 4 {
-			return nil, fmt.Errorf("bad RSA key")
-		}
-		return &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}, nil
-	case "EC":
-		curves := map[string]elliptic.Curve{"P-256": elliptic.P256(), "P-384": elliptic.P384()}
-		c, ok := curves[k.Crv]
-		x, err1 := dec(k.X)
-		y, err2 := dec(k.Y)
-		if !ok || err1 != nil || err2 != nil {
-			return nil, fmt.Errorf("bad EC key")
-		}
-		return &ecdsa.PublicKey{Curve: c, X: new(big.Int).SetBytes(x), Y: new(big.Int).SetBytes(y)}, nil
-	}
-	return nil, fmt.Errorf("key type %q not supported", k.Kty)
+	t.mu.Lock()
+	t.last = t.clock()
+	t.mu.Unlock()
+	resp.Body = http.MaxBytesReader(nil, resp.Body, jwksMaxBytes)
+	return resp, nil
 }
 
 // looksLikeJWT tells a JWT (three dot-separated parts) from a malformed key.
