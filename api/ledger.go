@@ -223,9 +223,11 @@ func (q ledgerQuery) limit() (int, error) {
 	return n, nil
 }
 
-// cursor returns the opaque cursor; the ledger refuses one that is not its own.
-func (q ledgerQuery) cursor() (string, error) {
-	return q.text("cursor", 200)
+// cursor returns the opaque cursor as sent: the ledger decodes it with the
+// one cursor format, which bounds its length and refuses one that is not its
+// own.
+func (q ledgerQuery) cursor() string {
+	return q.v.Get("cursor")
 }
 
 // maxLedgerFilterLen bounds text filters; longer values match nothing stored.
@@ -251,9 +253,7 @@ func (s *Server) listAccounts(c echo.Context) error {
 			return err
 		}
 	}
-	if f.Cursor, err = q.cursor(); err != nil {
-		return err
-	}
+	f.Cursor = q.cursor()
 	if f.Limit, err = q.limit(); err != nil {
 		return err
 	}
@@ -322,9 +322,7 @@ func (s *Server) listEntries(c echo.Context) error {
 		return tollgate.Errorf(tollgate.CodeInvalid, "from (%s) must be before to (%s); from is inclusive, to exclusive",
 			f.From.Format(time.RFC3339Nano), f.To.Format(time.RFC3339Nano))
 	}
-	if f.Cursor, err = q.cursor(); err != nil {
-		return err
-	}
+	f.Cursor = q.cursor()
 	if f.Limit, err = q.limit(); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -436,8 +437,8 @@ func TestLedgerAPI(t *testing.T) {
 			{"/v1/accounts?limit=1001", "between 1 and 1000"},
 			{"/v1/accounts?limit=ten", "between 1 and 1000"},
 			{"/v1/accounts?limit=1&limit=2", `"limit" is given 2 times`},
-			{"/v1/accounts?cursor=garbage", "cursor \"garbage\" is not valid here"},
-			{"/v1/accounts?cursor=" + url.QueryEscape(entriesPage.NextCursor), "is not valid here"},
+			{"/v1/accounts?cursor=garbage", "cursor \"garbage\" is not one this list returned"},
+			{"/v1/accounts?cursor=" + url.QueryEscape(entriesPage.NextCursor), "is not one this list returned (it belongs to another list)"},
 			{"/v1/accounts?purpose=savings", `purpose "savings" is not one of`},
 			{"/v1/accounts?currency=eur", "upper-case ISO 4217"},
 			{"/v1/accounts?currency=XYZ", "not a known ISO 4217 code"},
@@ -450,7 +451,9 @@ func TestLedgerAPI(t *testing.T) {
 			{"/v1/ledger/entries?to=2026-13-01T00:00:00Z", "is not an RFC 3339 time"},
 			{"/v1/ledger/entries?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "must be before to"},
 			{"/v1/ledger/entries?from=2026-03-01T00:00:00Z&to=2026-03-01T00:00:00Z", "must be before to"},
-			{"/v1/ledger/entries?cursor=" + url.QueryEscape(accountsPage.NextCursor), "is not valid here"},
+			{"/v1/ledger/entries?cursor=" + url.QueryEscape(accountsPage.NextCursor), "is not one this list returned (it belongs to another list)"},
+			{"/v1/ledger/entries?cursor=" + url.QueryEscape(base64.RawURLEncoding.EncodeToString([]byte("e:1"))), "is not one this list returned"},
+			{"/v1/accounts?cursor=" + strings.Repeat("A", 513), "longer than 512 characters"},
 			{"/v1/ledger/entries?limit=-1", "between 1 and 1000"},
 			{"/v1/ledger/entries?cycle=c1", `unknown query parameter "cycle"`},
 			{"/v1/ledger/verify?full=1", `unknown query parameter "full"`},

@@ -147,11 +147,11 @@ func (s *Server) listRates(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.Store.ListRates(c.Request().Context(), c.QueryParam("base"), c.QueryParam("quote"), pg.Limit)
+	items, next, err := s.Store.ListRates(c.Request().Context(), c.QueryParam("base"), c.QueryParam("quote"), pg)
 	if err != nil {
 		return err
 	}
-	return listOf(c, items, "")
+	return listOf(c, items, next)
 }
 
 func (s *Server) listDeadLetters(c echo.Context) error {

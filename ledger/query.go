@@ -2,7 +2,6 @@ package ledger
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -141,7 +140,7 @@ func (l *Ledger) ListAccounts(ctx context.Context, f AccountFilter) ([]Account, 
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := decodeCursor("a", f.Cursor)
+	after, err := tollgate.DecodeCursorID(tollgate.CursorLedgerAccounts, f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -159,7 +158,7 @@ ORDER BY id LIMIT $5`
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = encodeCursor("a", out[limit-1].ID)
+		next = tollgate.EncodeCursorID(tollgate.CursorLedgerAccounts, out[limit-1].ID)
 	}
 	return out, next, nil
 }
@@ -280,7 +279,7 @@ func (l *Ledger) ListEntries(ctx context.Context, f EntryFilter) ([]Entry, strin
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := decodeCursor("e", f.Cursor)
+	after, err := tollgate.DecodeCursorID(tollgate.CursorLedgerEntries, f.Cursor)
 	if err != nil {
 		return nil, "", err
 	}
@@ -312,7 +311,7 @@ func (l *Ledger) ListEntries(ctx context.Context, f EntryFilter) ([]Entry, strin
 	next := ""
 	if len(out) > limit {
 		out = out[:limit]
-		next = encodeCursor("e", out[limit-1].ID)
+		next = tollgate.EncodeCursorID(tollgate.CursorLedgerEntries, out[limit-1].ID)
 	}
 	return out, next, nil
 }
@@ -325,25 +324,4 @@ func pageLimit(n int) (int, error) {
 		return 0, tollgate.Errorf(tollgate.CodeInvalid, "limit must be between 1 and %d", MaxLimit)
 	}
 	return n, nil
-}
-
-// Cursors are opaque to callers; the kind prefix stops an entries cursor from
-// being replayed against accounts.
-func encodeCursor(kind string, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(kind + ":" + strconv.FormatInt(id, 10)))
-}
-
-func decodeCursor(kind, c string) (int64, error) {
-	if c == "" {
-		return 0, nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err == nil {
-		if rest, ok := strings.CutPrefix(string(b), kind+":"); ok {
-			if id, err := strconv.ParseInt(rest, 10, 64); err == nil && id > 0 {
-				return id, nil
-			}
-		}
-	}
-	return 0, tollgate.Errorf(tollgate.CodeInvalid, "cursor %q is not valid here", c)
 }

@@ -115,7 +115,11 @@ func (s *Store) ListAPIKeys(ctx context.Context, page Page) ([]APIKey, string, e
 	if err != nil {
 		return nil, "", err
 	}
-	rows, err := s.db.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2`, page.Cursor, limit+1)
+	after, err := page.after(tollgate.CursorAPIKeys)
+	if err != nil {
+		return nil, "", err
+	}
+	rows, err := s.db.Query(ctx, `SELECT `+apiKeyCols+` FROM api_keys WHERE id > $1 ORDER BY id LIMIT $2`, after, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
@@ -123,7 +127,7 @@ func (s *Store) ListAPIKeys(ctx context.Context, page Page) ([]APIKey, string, e
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, next := cutPage(out, limit, func(k APIKey) string { return k.ID })
+	out, next := cutPage(out, limit, tollgate.CursorAPIKeys, func(k APIKey) []string { return []string{k.ID} })
 	return out, next, nil
 }
 

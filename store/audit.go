@@ -95,11 +95,9 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, st
 	if err != nil {
 		return nil, "", err
 	}
-	var before int64
-	if f.Cursor != "" {
-		if before, err = strconv.ParseInt(f.Cursor, 10, 64); err != nil || before <= 0 {
-			return nil, "", tollgate.Errorf(tollgate.CodeInvalid, "cursor %q is not one this API returned", f.Cursor)
-		}
+	before, err := tollgate.DecodeCursorID(tollgate.CursorAudit, f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	var from, to any
 	if !f.From.IsZero() {
@@ -129,7 +127,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]AuditRecord, st
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, next := cutPage(out, limit, func(a AuditRecord) string { return strconv.FormatInt(a.ID, 10) })
+	out, next := cutPage(out, limit, tollgate.CursorAudit, func(a AuditRecord) []string { return cursorID(a.ID) })
 	return out, next, nil
 }
 

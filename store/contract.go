@@ -142,8 +142,12 @@ func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string
 	if err != nil {
 		return nil, "", err
 	}
+	after, err := page.after(tollgate.CursorContracts)
+	if err != nil {
+		return nil, "", err
+	}
 	rows, err := s.db.Query(ctx, `SELECT id FROM contracts WHERE id > $1 AND ($2 = '' OR provider_id = $2)
-		AND ($3 = '' OR operator_id = $3) ORDER BY id LIMIT $4`, page.Cursor, providerID, operatorID, limit+1)
+		AND ($3 = '' OR operator_id = $3) ORDER BY id LIMIT $4`, after, providerID, operatorID, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
@@ -151,7 +155,7 @@ func (s *Store) ListContracts(ctx context.Context, providerID, operatorID string
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	ids, next := cutPage(ids, limit, func(id string) string { return id })
+	ids, next := cutPage(ids, limit, tollgate.CursorContracts, func(id string) []string { return []string{id} })
 	out := make([]tollgate.ContractView, 0, len(ids))
 	for _, id := range ids {
 		c, err := s.GetContract(ctx, id)

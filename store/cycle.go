@@ -254,9 +254,13 @@ func (s *Store) ListCycles(ctx context.Context, contractID, status string, page 
 	if err != nil {
 		return nil, "", err
 	}
+	before, err := page.after(tollgate.CursorCycles)
+	if err != nil {
+		return nil, "", err
+	}
 	rows, err := s.db.Query(ctx, `SELECT id, contract_id, period_end, status, record, snapshot, updated_at FROM cycles
 		WHERE ($1 = '' OR contract_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR id < $3)
-		ORDER BY id DESC LIMIT $4`, contractID, status, page.Cursor, limit+1)
+		ORDER BY id DESC LIMIT $4`, contractID, status, before, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
@@ -264,7 +268,7 @@ func (s *Store) ListCycles(ctx context.Context, contractID, status string, page 
 	if err != nil {
 		return nil, "", err
 	}
-	out, next := cutPage(out, limit, func(c CycleRow) string { return c.ID })
+	out, next := cutPage(out, limit, tollgate.CursorCycles, func(c CycleRow) []string { return []string{c.ID} })
 	return out, next, nil
 }
 

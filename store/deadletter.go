@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,11 +47,9 @@ func (s *Store) ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]Dead
 	if err != nil {
 		return nil, "", err
 	}
-	var after int64
-	if f.Cursor != "" {
-		if after, err = strconv.ParseInt(f.Cursor, 10, 64); err != nil || after <= 0 {
-			return nil, "", tollgate.Errorf(tollgate.CodeInvalid, "cursor %q is not one this API returned", f.Cursor)
-		}
+	before, err := tollgate.DecodeCursorID(tollgate.CursorDeadLetters, f.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
 	switch f.Status {
 	case "", "open", "replayed", "discarded":
@@ -61,7 +58,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]Dead
 	}
 	rows, err := s.db.Query(ctx, `SELECT `+dlCols+` FROM dead_letters
 		WHERE ($1 = '' OR provider_id = $1) AND ($2 = '' OR status = $2) AND ($3 = '' OR reason = $3)
-		AND ($4 = 0 OR id < $4) ORDER BY id DESC LIMIT $5`, f.ProviderID, f.Status, f.Reason, after, limit+1)
+		AND ($4 = 0 OR id < $4) ORDER BY id DESC LIMIT $5`, f.ProviderID, f.Status, f.Reason, before, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
@@ -69,7 +66,7 @@ func (s *Store) ListDeadLetters(ctx context.Context, f DeadLetterFilter) ([]Dead
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, next := cutPage(out, limit, func(d DeadLetter) string { return strconv.FormatInt(d.ID, 10) })
+	out, next := cutPage(out, limit, tollgate.CursorDeadLetters, func(d DeadLetter) []string { return cursorID(d.ID) })
 	return out, next, nil
 }
 

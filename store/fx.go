@@ -37,22 +37,46 @@ func (s *Store) AddRate(ctx context.Context, in tollgate.FXRate) (tollgate.FXRat
 	return r, nil
 }
 
-// ListRates returns rates, newest first, optionally for one pair.
-func (s *Store) ListRates(ctx context.Context, base, quote string, limit int) ([]tollgate.FXRate, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
+// ListRates pages through rates, newest first, optionally for one pair.
+// Ties on as_of are ordered by the rest of the key, so pages never skip or
+// repeat a rate.
+func (s *Store) ListRates(ctx context.Context, base, quote string, page Page) ([]tollgate.FXRate, string, error) {
+	limit, err := page.limit()
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := tollgate.DecodeCursor(tollgate.CursorFXRates, page.Cursor, 4)
+	if err != nil {
+		return nil, "", err
+	}
+	var asOf any
+	after := make([]string, 3)
+	if key != nil {
+		t, perr := time.Parse(time.RFC3339Nano, key[0])
+		if perr != nil {
+			return nil, "", tollgate.Errorf(tollgate.CodeInvalid, "cursor %q is not one this list returned (not a time); start again without a cursor", page.Cursor)
+		}
+		asOf, after = t, key[1:]
 	}
 	rows, err := s.db.Query(ctx, `SELECT base, quote, rate::text, as_of, source FROM fx_rates
-		WHERE ($1 = '' OR base = $1) AND ($2 = '' OR quote = $2) ORDER BY as_of DESC, base, quote LIMIT $3`, base, quote, limit)
+		WHERE ($1 = '' OR base = $1) AND ($2 = '' OR quote = $2)
+		  AND ($3::timestamptz IS NULL OR as_of < $3 OR (as_of = $3 AND (base, quote, source) > ($4, $5, $6)))
+		ORDER BY as_of DESC, base, quote, source LIMIT $7`, base, quote, asOf, after[0], after[1], after[2], limit+1)
 	if err != nil {
-		return nil, dbErr(err)
+		return nil, "", dbErr(err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tollgate.FXRate, error) {
 		var f tollgate.FXRate
 		err := r.Scan(&f.Base, &f.Quote, &f.Rate, &f.AsOf, &f.Source)
 		return f, err
 	})
-	return out, dbErr(err)
+	if err != nil {
+		return nil, "", dbErr(err)
+	}
+	out, next := cutPage(out, limit, tollgate.CursorFXRates, func(f tollgate.FXRate) []string {
+		return []string{f.AsOf.UTC().Format(time.RFC3339Nano), f.Base, f.Quote, f.Source}
+	})
+	return out, next, nil
 }
 
 // RatesAt implements activities.CycleStore: the latest rate per base with

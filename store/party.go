@@ -100,8 +100,12 @@ func (s *Store) ListParties(ctx context.Context, kind string, page Page) ([]toll
 	if err != nil {
 		return nil, "", err
 	}
+	after, err := page.after(tollgate.CursorParties)
+	if err != nil {
+		return nil, "", err
+	}
 	rows, err := s.db.Query(ctx, `SELECT `+partyCols+` FROM parties
-		WHERE id > $1 AND ($2 = '' OR kind = $2) ORDER BY id LIMIT $3`, page.Cursor, kind, limit+1)
+		WHERE id > $1 AND ($2 = '' OR kind = $2) ORDER BY id LIMIT $3`, after, kind, limit+1)
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
@@ -109,7 +113,7 @@ func (s *Store) ListParties(ctx context.Context, kind string, page Page) ([]toll
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, next := cutPage(out, limit, func(p tollgate.Party) string { return p.ID })
+	out, next := cutPage(out, limit, tollgate.CursorParties, func(p tollgate.Party) []string { return []string{p.ID} })
 	return out, next, nil
 }
 

@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,7 +93,9 @@ func dbErr(err error) error {
 	return tollgate.Wrap(tollgate.CodeInternal, err, "database error")
 }
 
-// Page is the cursor pagination input shared by list queries.
+// Page is the cursor pagination input shared by list queries. Cursor is
+// opaque: the next cursor a list returned (tollgate.EncodeCursor), which
+// only that list decodes; empty for the first page.
 type Page struct {
 	Cursor string
 	Limit  int
@@ -108,16 +111,30 @@ func (p Page) limit() (int, error) {
 	return p.Limit, nil
 }
 
+// after decodes the cursor of a list keyed by one text column: the key to
+// start after, "" for the first page.
+func (p Page) after(list tollgate.CursorList) (string, error) {
+	key, err := tollgate.DecodeCursor(list, p.Cursor, 1)
+	if err != nil || key == nil {
+		return "", err
+	}
+	return key[0], nil
+}
+
 // cutPage trims a keyset query that fetched limit+1 rows to one page; the
 // extra row's presence means there is a next page, which starts after the
-// last kept item (cursorOf names it).
-func cutPage[T any](items []T, limit int, cursorOf func(T) string) ([]T, string) {
+// last kept item. The cursor is list's opaque cursor of that item's key
+// (keyOf names it).
+func cutPage[T any](items []T, limit int, list tollgate.CursorList, keyOf func(T) []string) ([]T, string) {
 	if len(items) <= limit {
 		return items, ""
 	}
 	items = items[:limit]
-	return items, cursorOf(items[limit-1])
+	return items, tollgate.EncodeCursor(list, keyOf(items[limit-1])...)
 }
+
+// cursorID is keyOf for lists keyed by an integer ID.
+func cursorID(id int64) []string { return []string{strconv.FormatInt(id, 10)} }
 
 // parseStored parses a decimal read back from the database. A stored value
 // that does not parse is corruption, reported as an internal error and never

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -43,13 +41,12 @@ func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Tr
 		return nil, "", err
 	}
 	var afterP, afterE string
-	if f.Cursor != "" {
-		raw, err := base64.RawURLEncoding.DecodeString(f.Cursor)
-		p, e, ok := strings.Cut(string(raw), "\x00")
-		if err != nil || !ok {
-			return nil, "", tollgate.Errorf(tollgate.CodeInvalid, "cursor %q is not one this API returned", f.Cursor)
-		}
-		afterP, afterE = p, e
+	key, err := tollgate.DecodeCursor(tollgate.CursorTransactions, f.Cursor, 2)
+	if err != nil {
+		return nil, "", err
+	}
+	if key != nil {
+		afterP, afterE = key[0], key[1]
 	}
 	var from, to any
 	if !f.From.IsZero() {
@@ -90,8 +87,8 @@ func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Tr
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, next := cutPage(out, limit, func(t Transaction) string {
-		return base64.RawURLEncoding.EncodeToString([]byte(t.ProviderID + "\x00" + t.ExternalID))
+	out, next := cutPage(out, limit, tollgate.CursorTransactions, func(t Transaction) []string {
+		return []string{t.ProviderID, t.ExternalID}
 	})
 	return out, next, nil
 }
