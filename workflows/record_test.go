@@ -52,7 +52,9 @@ type recording struct {
 
 // TestRecordHistories records the histories that TestReplayRecordedHistories
 // replays. It needs a Temporal server with the Tollgate search attributes
-// registered, such as the one the dev stack starts.
+// registered, such as the one the dev stack starts. It stays serial, like
+// TestRecordScheduledCycle: both rewrite testdata/*.json, and the parallel
+// TestReplayRecordedHistories starts only after every serial test is done.
 func TestRecordHistories(t *testing.T) {
 	if !*record {
 		t.Skip("records histories only with -record")
