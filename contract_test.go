@@ -30,6 +30,7 @@ func validContract(t *testing.T) Contract {
 func ptr(s string) *string { return &s }
 
 func TestContractJSONMatchesPublicShape(t *testing.T) {
+	t.Parallel()
 	c := validContract(t)
 	require.NoError(t, c.Validate())
 	require.Equal(t, "c-1", c.ID)
@@ -46,6 +47,7 @@ func TestContractJSONMatchesPublicShape(t *testing.T) {
 }
 
 func TestDurationJSON(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want time.Duration
@@ -73,6 +75,7 @@ func TestDurationJSON(t *testing.T) {
 }
 
 func TestContractValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		mutate func(c *Contract)
@@ -112,6 +115,7 @@ func TestContractValidate(t *testing.T) {
 		}, "terms.revenue_share[0].up_to: \"100000.00\" must be a plain decimal string with at most 0 decimals"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			c := validContract(t)
 			tc.mutate(&c)
 			err := c.Validate()
@@ -130,6 +134,7 @@ func TestContractValidate(t *testing.T) {
 // minus what Temporal's scheduler refuses or reads differently (see
 // validateCron; internal/devtemporal checks these lists against the server).
 func TestScheduleCron(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		cron string
 		want string // "" when valid, else a part of the message
@@ -237,6 +242,7 @@ func validTerms() Terms {
 }
 
 func TestTermsValidate(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		cur    Currency
@@ -291,6 +297,7 @@ func TestTermsValidate(t *testing.T) {
 		{"no cap", "EUR", func(t *Terms) { t.Cap = nil }, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			terms := validTerms()
 			tc.mutate(&terms)
 			err := terms.Validate(tc.cur)
@@ -306,6 +313,7 @@ func TestTermsValidate(t *testing.T) {
 }
 
 func TestTermsParse(t *testing.T) {
+	t.Parallel()
 	p, err := validTerms().Parse("EUR")
 	require.NoError(t, err)
 	d := decimal.RequireFromString
@@ -335,6 +343,7 @@ func TestTermsParse(t *testing.T) {
 }
 
 func TestApprovalLimit(t *testing.T) {
+	t.Parallel()
 	limit, err := ApprovalPolicy{AutoApproveLimit: "1000.50"}.Limit("EUR")
 	require.NoError(t, err)
 	require.True(t, limit.Equal(decimal.RequireFromString("1000.5")))

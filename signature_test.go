@@ -11,6 +11,7 @@ import (
 )
 
 func TestSignatureRoundTrip(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1767225600, 0)
 	body := []byte(`{"transactions":[]}`)
 	sig := tollgate.Sign("s1", now, body)
@@ -41,6 +42,7 @@ func TestSignatureRoundTrip(t *testing.T) {
 }
 
 func TestSignatureDigestIsCanonical(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1767225600, 0)
 	body := []byte(`{}`)
 	sig := tollgate.Sign("s1", now, body)

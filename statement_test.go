@@ -8,6 +8,7 @@ import (
 )
 
 func TestTotalsAddAndMerge(t *testing.T) {
+	t.Parallel()
 	d := decimal.RequireFromString
 	a := Totals{Currency: "EUR"}
 	require.NoError(t, a.Add(KindCharge, d("10.00")))
@@ -35,6 +36,7 @@ func TestTotalsAddAndMerge(t *testing.T) {
 }
 
 func TestTotalsValidate(t *testing.T) {
+	t.Parallel()
 	d := decimal.RequireFromString
 	for _, tc := range []struct {
 		name string
@@ -52,6 +54,7 @@ func TestTotalsValidate(t *testing.T) {
 		{"negative adjustments are fine", Totals{Currency: "EUR", Count: 1, AdjustmentSum: d("-1")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			err := tc.t.Validate()
 			if tc.want == "" {
 				require.NoError(t, err)
@@ -64,6 +67,7 @@ func TestTotalsValidate(t *testing.T) {
 }
 
 func TestStatementAccessors(t *testing.T) {
+	t.Parallel()
 	st := Statement{
 		Currency: "KWD", Total: "12.345", CarryOut: "-1.500",
 		Lines: []Line{{Type: LineRevenueShare, Amount: "12.345"}},

@@ -38,6 +38,7 @@ func (r *rateStore) RatesAt(_ context.Context, _ tollgate.Currency, bases []toll
 }
 
 func TestComputeStatement(t *testing.T) {
+	t.Parallel()
 	store := &rateStore{rates: map[tollgate.Currency]tollgate.Rate{"USD": {Rate: decimal.RequireFromString("0.5"), AsOf: jan1, Source: "ecb"}}}
 	a := &Activities{Cycles: store}
 	s := snap(eur("1000.00"), tollgate.Totals{Currency: "USD", Charges: 1, ChargeSum: decimal.RequireFromString("100.00"), Count: 1})
@@ -68,6 +69,7 @@ func TestComputeStatement(t *testing.T) {
 }
 
 func TestCheckAnomalies(t *testing.T) {
+	t.Parallel()
 	a := &Activities{AnomalyLimits: map[tollgate.Currency]string{"EUR": "1000.00"}}
 	for _, tc := range []struct {
 		total string
@@ -109,6 +111,7 @@ func (l *recLedger) Reverse(context.Context, int64, string, string) (ledger.Entr
 }
 
 func TestPostStatement(t *testing.T) {
+	t.Parallel()
 	l := &recLedger{}
 	a := &Activities{Ledger: l}
 	res, err := a.PostStatement(t.Context(), PostRequest{CycleID: "c", IdempotencyKey: "c/post/1", OperatorID: "op", ProviderID: "pr", Currency: "EUR", TotalMinor: 500})
@@ -134,6 +137,7 @@ func TestPostStatement(t *testing.T) {
 }
 
 func TestPayoutActivities(t *testing.T) {
+	t.Parallel()
 	bank := payouts.NewSimulated(payouts.SimulatedOptions{TransientFailures: 1, PendingPolls: 1, MaxAmount: 1000})
 	a := &Activities{Payouts: payouts.Registry{"sim": bank}}
 	req := PayoutRequest{Adapter: "sim", IdempotencyKey: "cycle-1", PayeeID: "pr", AmountMinor: 100, Currency: "EUR"}

@@ -27,6 +27,7 @@ func (r *releaseRecorder) RatesAt(context.Context, tollgate.Currency, []tollgate
 // A release scheduled before ReleaseRequest carried the contract still
 // takes the contract's lock: the contract is read back from the cycle ID.
 func TestReleaseDerivesContractFromOldRequests(t *testing.T) {
+	t.Parallel()
 	r := &releaseRecorder{}
 	a := &Activities{Cycles: r}
 	require.NoError(t, a.ReleaseCycle(t.Context(), ReleaseRequest{CycleID: "cycle-c-games-eu-20260301T0000Z"}))

@@ -23,6 +23,7 @@ import (
 var jan1 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func TestSignKnownVector(t *testing.T) {
+	t.Parallel()
 	// Computed independently: printf '%s' '1767225600.{"a":1}' | openssl dgst -sha256 -hmac whsec_test
 	require.Equal(t, "t=1767225600,v1=6d204545ff126a339c00513d93603299c984074ce1331c3537c3f6c976b49019",
 		tollgate.Sign("whsec_test", jan1, []byte(`{"a":1}`)))
@@ -49,6 +50,7 @@ func verify(t *testing.T, secret string, r *http.Request, body []byte) {
 }
 
 func TestSendWebhookSignsAndDelivers(t *testing.T) {
+	t.Parallel()
 	var body []byte
 	var req *http.Request
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +76,7 @@ func TestSendWebhookSignsAndDelivers(t *testing.T) {
 }
 
 func TestSendWebhookSkipsAndFailures(t *testing.T) {
+	t.Parallel()
 	status := http.StatusInternalServerError
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }))
 	t.Cleanup(srv.Close)

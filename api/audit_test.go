@@ -19,6 +19,7 @@ type auditList struct {
 }
 
 func TestAPIKeyLifecycle(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	var created map[string]any
 	f.call(t, "POST", "/v1/api-keys", f.admin, `{"name":"pv-1 uploader","role":"ingest","provider_id":"pv-1"}`, 201, &created)
@@ -80,6 +81,7 @@ func TestAPIKeyLifecycle(t *testing.T) {
 }
 
 func TestAuditTrail(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	// The fixture created two parties and a contract as the bootstrap admin.
 	var all auditList
@@ -157,6 +159,7 @@ func tamper(t *testing.T, pool *pgxpool.Pool, stmt string) {
 }
 
 func TestAuditVerifyFindsDeletedRows(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	var v store.AuditReport
 	tamper(t, f.pool, `DELETE FROM audit_log WHERE id = 2`)

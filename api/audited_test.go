@@ -10,6 +10,7 @@ import (
 // A change and its audit row commit together: when the audit row cannot be
 // written, the change is not made either.
 func TestChangeAndAuditRowAreAtomic(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	_, err := f.pool.Exec(t.Context(), `REVOKE INSERT ON audit_log FROM CURRENT_USER`)
 	require.NoError(t, err)

@@ -59,6 +59,7 @@ var routeParam = regexp.MustCompile(`:[a-z_]+`)
 // and everyone else gets past authorisation (whatever the handler then
 // makes of the placeholder input).
 func TestAuthorisationMatrix(t *testing.T) {
+	t.Parallel()
 	pool := testdb.Pool(t)
 	st := store.New(pool, nil)
 	for _, id := range []string{"pv-a", "pv-b"} {
@@ -135,6 +136,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 
 // Revoked and expired keys stop working at once; both are 401.
 func TestRevokedAndExpiredKeys(t *testing.T) {
+	t.Parallel()
 	pool := testdb.Pool(t)
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }

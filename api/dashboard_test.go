@@ -18,6 +18,7 @@ import (
 // other response keeps the deny-all policy. The browser test in
 // internal/devstack drives the page itself.
 func TestDashboardFiles(t *testing.T) {
+	t.Parallel()
 	hs := httptest.NewServer(api.New(api.Deps{}).Handler())
 	t.Cleanup(hs.Close)
 	get := func(path string) (*http.Response, string) {
@@ -74,6 +75,7 @@ func TestDashboardFiles(t *testing.T) {
 // The page never parses money: amounts go from the JSON answer to the page
 // as the strings the API sent.
 func TestDashboardKeepsMoneyAsStrings(t *testing.T) {
+	t.Parallel()
 	hs := httptest.NewServer(api.New(api.Deps{}).Handler())
 	t.Cleanup(hs.Close)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, hs.URL+"/dashboard/app.js", nil)

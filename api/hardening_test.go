@@ -89,6 +89,7 @@ func send(t *testing.T, method, url, token string, body []byte, hdr map[string]s
 // Requests carrying keys, signing secrets and signatures, failing and
 // succeeding, must leave none of them in the logs (debug level included).
 func TestSecretsNeverLogged(t *testing.T) {
+	t.Parallel()
 	pool := testdb.Pool(t)
 	now := time.Now()
 	s := newServer(t, api.Deps{Pool: pool, Clock: func() time.Time { return now }})
@@ -130,6 +131,7 @@ func TestSecretsNeverLogged(t *testing.T) {
 }
 
 func TestRateLimitPerKey(t *testing.T) {
+	t.Parallel()
 	pool := testdb.Pool(t)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var mu sync.Mutex
@@ -157,6 +159,7 @@ func TestRateLimitPerKey(t *testing.T) {
 }
 
 func TestCORSAndSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	pool := testdb.Pool(t)
 	off := newServer(t, api.Deps{Pool: pool})
 	on := newServer(t, api.Deps{Pool: pool, CORSOrigins: []string{"https://console.example"}})
@@ -243,6 +246,7 @@ func (s *jwksServer) fetchCount() int {
 }
 
 func TestOIDCBearerTokens(t *testing.T) {
+	t.Parallel()
 	idpKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	otherKey, err := rsa.GenerateKey(rand.Reader, 2048)

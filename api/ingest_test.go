@@ -103,6 +103,7 @@ func txRow(ext, kind, amount string) string {
 }
 
 func TestTransactionsAndPosition(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	var res tollgate.IngestResult
 	f.call(t, "POST", "/v1/transactions", f.ingestPV, txBody(txRow("a", "charge", "2000.00"), txRow("b", "payout", "100.00"),
@@ -146,6 +147,7 @@ func TestTransactionsAndPosition(t *testing.T) {
 }
 
 func TestBadBodiesGetProblemJSON(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	cases := []struct {
 		name, ct string
@@ -162,6 +164,7 @@ func TestBadBodiesGetProblemJSON(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			code, body, hdr := f.do(t, "POST", "/v1/transactions", f.admin, c.ct, c.body, nil)
 			require.Equal(t, c.want, code, "%s", body)
 			require.Equal(t, "application/problem+json", hdr.Get("Content-Type"))
@@ -174,6 +177,7 @@ func TestBadBodiesGetProblemJSON(t *testing.T) {
 }
 
 func TestProviderPushSignatures(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	body := []byte(txBody(txRow("p1", "charge", "10.00")))
 	push := func(sig string, b []byte) (int, []byte) {
@@ -228,6 +232,7 @@ func TestProviderPushSignatures(t *testing.T) {
 }
 
 func TestDeadLetterAPI(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	f.call(t, "POST", "/v1/transactions", f.admin, txBody(txRow("d1", "charge", "1.001")), 200, nil)
 	var list struct {
@@ -253,6 +258,7 @@ func TestDeadLetterAPI(t *testing.T) {
 }
 
 func TestContractsAndTermsMakerChecker(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	f.call(t, "POST", "/v1/contracts", f.admin, `{"id":"c-2","operator_id":"op-1","provider_id":"pv-1","currency":"EUR"}`, 422, nil)
 	var tv tollgate.TermsVersion

@@ -248,6 +248,7 @@ func TestLedgerAPI(t *testing.T) {
 	e1, e2, e3, rev, e5 := f.entries[0], f.entries[1], f.entries[2], f.entries[3], f.entries[4]
 
 	t.Run("authentication", func(t *testing.T) {
+		t.Parallel()
 		for _, path := range []string{"/v1/accounts", fmt.Sprintf("/v1/accounts/%d", f.id(lkOpEUR)), "/v1/ledger/entries", "/v1/ledger/verify"} {
 			var p wireProblem
 			res := f.get(t, path, "", http.StatusUnauthorized, &p)
@@ -264,6 +265,7 @@ func TestLedgerAPI(t *testing.T) {
 	})
 
 	t.Run("list accounts", func(t *testing.T) {
+		t.Parallel()
 		var p wirePage[wireAccount]
 		f.get(t, "/v1/accounts", f.viewer, http.StatusOK, &p)
 		require.Empty(t, p.NextCursor)
@@ -303,6 +305,7 @@ func TestLedgerAPI(t *testing.T) {
 	})
 
 	t.Run("filter accounts", func(t *testing.T) {
+		t.Parallel()
 		ids := func(path string) []int64 {
 			t.Helper()
 			var out []int64
@@ -320,6 +323,7 @@ func TestLedgerAPI(t *testing.T) {
 	})
 
 	t.Run("get account", func(t *testing.T) {
+		t.Parallel()
 		var a wireAccount
 		f.get(t, fmt.Sprintf("/v1/accounts/%d", f.id(lkProvEUR)), f.viewer, http.StatusOK, &a)
 		require.Equal(t, "prov-1", a.PartyID)
@@ -366,6 +370,7 @@ func TestLedgerAPI(t *testing.T) {
 	})
 
 	t.Run("list entries", func(t *testing.T) {
+		t.Parallel()
 		var p wirePage[wireEntry]
 		f.get(t, "/v1/ledger/entries", f.viewer, http.StatusOK, &p)
 		require.Empty(t, p.NextCursor)
@@ -397,6 +402,7 @@ func TestLedgerAPI(t *testing.T) {
 	})
 
 	t.Run("filter entries", func(t *testing.T) {
+		t.Parallel()
 		ids := func(path string) []int64 {
 			t.Helper()
 			var out []int64
@@ -420,6 +426,7 @@ func TestLedgerAPI(t *testing.T) {
 	})
 
 	t.Run("bad parameters", func(t *testing.T) {
+		t.Parallel()
 		var accountsPage, entriesPage wirePage[json.RawMessage]
 		f.get(t, "/v1/accounts?limit=1", f.viewer, http.StatusOK, &accountsPage)
 		f.get(t, "/v1/ledger/entries?limit=1", f.viewer, http.StatusOK, &entriesPage)
@@ -468,6 +475,7 @@ func TestLedgerAPI(t *testing.T) {
 	})
 
 	t.Run("verify", func(t *testing.T) {
+		t.Parallel()
 		var r wireVerify
 		f.get(t, "/v1/ledger/verify", f.admin, http.StatusOK, &r)
 		require.True(t, r.OK)

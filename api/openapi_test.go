@@ -30,6 +30,7 @@ func routesOf(srv *api.Server) []*echo.Route {
 }
 
 func TestOpenAPIDocumentIsValid(t *testing.T) {
+	t.Parallel()
 	doc, err := api.OpenAPI()
 	require.NoError(t, err)
 	require.NoError(t, doc.Validate(t.Context()))
@@ -40,6 +41,7 @@ func TestOpenAPIDocumentIsValid(t *testing.T) {
 // operation's x-tollgate-role must be the route's rule. A route added
 // without documenting it (or documented and never added) fails here.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
+	t.Parallel()
 	doc, err := api.OpenAPI()
 	require.NoError(t, err)
 	srv := api.New(api.Deps{})
@@ -90,6 +92,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 }
 
 func TestOpenAPIServedPublicly(t *testing.T) {
+	t.Parallel()
 	hs := httptest.NewServer(api.New(api.Deps{}).Handler())
 	t.Cleanup(hs.Close)
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, hs.URL+"/openapi.json", nil)
@@ -112,6 +115,7 @@ func TestOpenAPIServedPublicly(t *testing.T) {
 // Requests are checked against the document before the handler runs: the
 // answer names the field in the document's terms and is problem+json.
 func TestRequestsValidatedAgainstDocument(t *testing.T) {
+	t.Parallel()
 	f := newIngestFixture(t)
 	code, body, hdr := f.do(t, "POST", "/v1/parties", f.admin, "application/json", []byte(`{"id":"x","kind":"alien","name":"X","currency":"EUR"}`), nil)
 	require.Equal(t, 422, code, "%s", body)

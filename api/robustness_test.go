@@ -40,6 +40,7 @@ import (
 // Failures are grouped by route, status and cause so one bug is reported
 // once, with an example request and how many requests hit it.
 func TestRobustness(t *testing.T) {
+	t.Parallel()
 	rb := newRobustFixture(t)
 	doc, err := api.OpenAPI()
 	require.NoError(t, err)

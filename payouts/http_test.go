@@ -70,6 +70,7 @@ func newService(t *testing.T) (*fakeService, *payouts.HTTP) {
 }
 
 func TestHTTPInitiateAndPoll(t *testing.T) {
+	t.Parallel()
 	f, a := newService(t)
 	r := payouts.Request{IdempotencyKey: "cycle-c1-20260101T0000Z", PayeeID: "prov-1", Amount: 12345, Currency: "EUR", Options: map[string]string{"iban": "X"}}
 	ref, err := a.Initiate(t.Context(), r)
@@ -102,6 +103,7 @@ func TestHTTPInitiateAndPoll(t *testing.T) {
 }
 
 func TestHTTPErrorsAreClassified(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		status    int
 		transient bool
@@ -124,6 +126,7 @@ func TestHTTPErrorsAreClassified(t *testing.T) {
 }
 
 func TestHTTPUnreachableIsTransient(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	srv.Close()
 	a := payouts.NewHTTP(payouts.HTTPOptions{InitiateURL: srv.URL, StatusURL: srv.URL})
@@ -134,6 +137,7 @@ func TestHTTPUnreachableIsTransient(t *testing.T) {
 }
 
 func TestHTTPUnknownStatusIsTransient(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte(`{"status":"processing"}`))
 	}))

@@ -18,6 +18,7 @@ func req(key string, amount int64) payouts.Request {
 }
 
 func TestSimulatedIsIdempotentAndPaysOnce(t *testing.T) {
+	t.Parallel()
 	bank := payouts.NewSimulated(payouts.SimulatedOptions{})
 	var wg sync.WaitGroup
 	refs := make([]string, 16)
@@ -40,6 +41,7 @@ func TestSimulatedIsIdempotentAndPaysOnce(t *testing.T) {
 }
 
 func TestSimulatedDelayedConfirmation(t *testing.T) {
+	t.Parallel()
 	bank := payouts.NewSimulated(payouts.SimulatedOptions{PendingPolls: 2})
 	ref, err := bank.Initiate(t.Context(), req("k", 5))
 	require.NoError(t, err)
@@ -58,6 +60,7 @@ func TestSimulatedDelayedConfirmation(t *testing.T) {
 }
 
 func TestSimulatedTransientThenSuccess(t *testing.T) {
+	t.Parallel()
 	bank := payouts.NewSimulated(payouts.SimulatedOptions{TransientFailures: 2})
 	for range 2 {
 		_, err := bank.Initiate(t.Context(), req("k", 5))
@@ -71,6 +74,7 @@ func TestSimulatedTransientThenSuccess(t *testing.T) {
 }
 
 func TestSimulatedDefinitiveFailures(t *testing.T) {
+	t.Parallel()
 	bank := payouts.NewSimulated(payouts.SimulatedOptions{
 		MaxAmount:      1000,
 		DeclinedPayees: map[string]string{"blocked": "account closed"},
@@ -108,6 +112,7 @@ func TestSimulatedDefinitiveFailures(t *testing.T) {
 }
 
 func TestSimulatedRandomFailuresAreReproducible(t *testing.T) {
+	t.Parallel()
 	run := func() []bool {
 		bank := payouts.NewSimulated(payouts.SimulatedOptions{Rand: rand.New(rand.NewPCG(1, 2)), TransientPercent: 50})
 		var out []bool
@@ -124,6 +129,7 @@ func TestSimulatedRandomFailuresAreReproducible(t *testing.T) {
 }
 
 func TestSimulatedLatencyRespectsContext(t *testing.T) {
+	t.Parallel()
 	bank := payouts.NewSimulated(payouts.SimulatedOptions{Latency: 1 << 40})
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -133,6 +139,7 @@ func TestSimulatedLatencyRespectsContext(t *testing.T) {
 }
 
 func TestRegistry(t *testing.T) {
+	t.Parallel()
 	reg := payouts.Registry{payouts.SimulatedName: payouts.NewSimulated(payouts.SimulatedOptions{})}
 	a, err := reg.Get("simulated")
 	require.NoError(t, err)

@@ -100,6 +100,7 @@ func amount(t *rapid.T, s string, cur tollgate.Currency) decimal.Decimal {
 }
 
 func TestPropertyTotalIsSumOfLinesAndWithinBounds(t *testing.T) {
+	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
 		in := genInput(t)
 		st, err := settlement.Compute(in)
@@ -157,6 +158,7 @@ func TestPropertyTotalIsSumOfLinesAndWithinBounds(t *testing.T) {
 }
 
 func TestPropertyOrderDoesNotMatter(t *testing.T) {
+	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
 		in := genInput(t)
 		want, err := settlement.Compute(in)
@@ -198,6 +200,7 @@ func split(t *rapid.T, tot tollgate.Totals) (tollgate.Totals, tollgate.Totals) {
 }
 
 func TestPropertySplittingTotalsDoesNotMatter(t *testing.T) {
+	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
 		in := genInput(t)
 		if len(in.Totals) == 0 {
@@ -221,6 +224,7 @@ func TestPropertySplittingTotalsDoesNotMatter(t *testing.T) {
 }
 
 func TestPropertyMissingRateNeverGuesses(t *testing.T) {
+	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
 		in := genInput(t)
 		var foreign []tollgate.Currency
@@ -243,6 +247,7 @@ func TestPropertyMissingRateNeverGuesses(t *testing.T) {
 
 // Arbitrary, mostly invalid input must come back as an error, never a panic.
 func TestPropertyNeverPanics(t *testing.T) {
+	t.Parallel()
 	rapid.Check(t, func(t *rapid.T) {
 		str := rapid.StringMatching(`-?[0-9]{0,3}(\.[0-9]{0,7})?`)
 		tiers := rapid.SliceOfN(rapid.Custom(func(t *rapid.T) tollgate.Tier {

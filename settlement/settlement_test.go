@@ -58,6 +58,7 @@ func amounts(st tollgate.Statement) []string {
 }
 
 func TestCompute(t *testing.T) {
+	t.Parallel()
 	threeTiers := bare("0")
 	threeTiers.RevenueShare = []tollgate.Tier{{UpTo: ptr("100"), Rate: "0.1"}, {UpTo: ptr("200"), Rate: "0.2"}, {Rate: "0.3"}}
 	withCap := terms()
@@ -198,6 +199,7 @@ func TestCompute(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			st, err := settlement.Compute(tc.in)
 			require.NoError(t, err)
 			require.Equal(t, tc.lines, amounts(st))
@@ -218,6 +220,7 @@ func TestCompute(t *testing.T) {
 }
 
 func TestExplanations(t *testing.T) {
+	t.Parallel()
 	tm := terms()
 	tm.Cap = ptr("10000.00")
 	st, err := settlement.Compute(settlement.Input{
@@ -256,6 +259,7 @@ func TestExplanations(t *testing.T) {
 }
 
 func TestFXRecorded(t *testing.T) {
+	t.Parallel()
 	rates := map[tollgate.Currency]tollgate.Rate{
 		"USD": {Rate: d("0.9200"), AsOf: asOf, Source: "ecb"},
 		"GBP": {Rate: d("1.17"), AsOf: asOf, Source: "ecb"},
@@ -280,6 +284,7 @@ func TestFXRecorded(t *testing.T) {
 }
 
 func TestComputeErrors(t *testing.T) {
+	t.Parallel()
 	rates := map[tollgate.Currency]tollgate.Rate{"USD": {Rate: d("0.92"), AsOf: asOf}}
 	for _, tc := range []struct {
 		name    string
@@ -306,6 +311,7 @@ func TestComputeErrors(t *testing.T) {
 		{"more charges than rows", settlement.Input{Currency: "EUR", Terms: terms(), Totals: []tollgate.Totals{{Currency: "EUR", Charges: 2, Count: 1, ChargeSum: d("1")}}}, "exceed", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			_, err := settlement.Compute(tc.in)
 			require.Error(t, err)
 			require.Equal(t, tollgate.CodeInvalid, tollgate.ErrorCode(err))
@@ -316,6 +322,7 @@ func TestComputeErrors(t *testing.T) {
 }
 
 func TestEmptyForeignTotalsNeedNoRate(t *testing.T) {
+	t.Parallel()
 	st, err := settlement.Compute(settlement.Input{Currency: "EUR", Terms: terms(),
 		Totals: []tollgate.Totals{{Currency: "USD"}, totals("EUR", 0, "10", "0", "0")}})
 	require.NoError(t, err)
@@ -326,6 +333,7 @@ func TestEmptyForeignTotalsNeedNoRate(t *testing.T) {
 // The statement travels in workflow payloads: a JSON round trip must give
 // back an equal value, with the public field names.
 func TestStatementJSONIsStable(t *testing.T) {
+	t.Parallel()
 	st, err := settlement.Compute(settlement.Input{
 		Currency: "EUR", Terms: terms(), Cutoff: cutoff,
 		Rates:  map[tollgate.Currency]tollgate.Rate{"USD": {Rate: d("0.92"), AsOf: asOf, Source: "ecb"}},

@@ -59,6 +59,7 @@ func addRates(t *testing.T, st *store.Store) {
 // batches, gives exactly the position of posting them once; duplicates and
 // conflicts are counted exactly and conflicts are dead-lettered.
 func TestIngestThreeTimesShuffledEqualsOnce(t *testing.T) {
+	t.Parallel()
 	n := 100_000
 	if testing.Short() {
 		n = 10_000
@@ -134,6 +135,7 @@ func TestIngestThreeTimesShuffledEqualsOnce(t *testing.T) {
 // cycle's claimed totals stay what its close saw, and every accepted row is
 // in exactly one cycle or still open.
 func TestIngestRacingClose(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	addRates(t, f.st)
 	n := 20_000
@@ -198,6 +200,7 @@ func TestIngestRacingClose(t *testing.T) {
 // late and is settled by the next cycle; a rejected cycle's rows and carry
 // return to the next cycle.
 func TestLateRowsReleaseAndCarry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
 	ingest(t, f.st, row("a", "charge", "100.00", "EUR", t0.Add(time.Hour)), row("b", "charge", "50.00", "EUR", t0.Add(25*time.Hour)))
@@ -243,6 +246,7 @@ func TestLateRowsReleaseAndCarry(t *testing.T) {
 // A cycle released before (or while) its close runs claims nothing, and
 // overlapping close attempts agree on one snapshot.
 func TestCloseAfterReleaseAndOverlappingCloses(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ctx := t.Context()
 	ingest(t, f.st, row("a", "charge", "10.00", "EUR", t0), row("b", "charge", "20.00", "EUR", t0.Add(time.Minute)))
@@ -271,6 +275,7 @@ func TestCloseAfterReleaseAndOverlappingCloses(t *testing.T) {
 
 // A row repeated in one batch shares its first copy's verdict.
 func TestInBatchCopiesShareTheVerdict(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	ingest(t, f.st, row("k", "charge", "10.00", "EUR", t0))
 	changed := row("k", "charge", "11.00", "EUR", t0)
@@ -287,6 +292,7 @@ func TestInBatchCopiesShareTheVerdict(t *testing.T) {
 // A dead-lettered row keeps its JSON (an emoji escaped as a surrogate pair
 // included), so it can be replayed once its cause is fixed.
 func TestDeadLetterWithSurrogatePairReplays(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	raw := json.RawMessage(`{"provider_id":"pv-1","operator_id":"op-2","external_id":"emoji","kind":"charge","amount":"1.00",` +
 		`"currency":"EUR","occurred_at":"2026-03-01T00:00:00Z","metadata":{"note":"\ud83d\ude00"}}`)

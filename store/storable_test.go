@@ -11,6 +11,7 @@ import (
 
 // Every rejected row must be storable as a dead letter, whatever it holds.
 func TestStorablePayload(t *testing.T) {
+	t.Parallel()
 	pool := testdb.Pool(t)
 	for _, raw := range []string{`{"a":"ok"}`, `{"a":"\u0000"}`, `{"a":"\ud800"}`, "{\"a\":\"\xff\xfe\"}", "\x00{", `not json`, `{"a":"\\u0000"}`, `{"note":"\ud83d\ude00"}`} {
 		out := storablePayload(json.RawMessage(raw))

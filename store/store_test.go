@@ -80,6 +80,7 @@ func mustPosition(t *testing.T, f *fixture, id string) tollgate.Position {
 }
 
 func TestIngestAcceptsDuplicatesAndConflicts(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	res := ingest(t, f.st,
 		row("a", "charge", "100.00", "EUR", t0),
@@ -110,6 +111,7 @@ func TestIngestAcceptsDuplicatesAndConflicts(t *testing.T) {
 }
 
 func TestIngestRejectsBadRowsWithReasons(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	future := f.now.Add(10 * time.Minute)
 	cases := []struct {

@@ -17,6 +17,7 @@ import (
 )
 
 func TestGracePeriodDelaysCloseAndLocksRates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	var cutoff time.Time
 	f.env.OnActivity(workflows.ActivityComputeStatement, mock.Anything, mock.Anything).Return(
@@ -32,6 +33,7 @@ func TestGracePeriodDelaysCloseAndLocksRates(t *testing.T) {
 }
 
 func TestNegativeTotalBooksTheMirrorAndPaysNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.env.OnActivity(workflows.ActivityComputeStatement, mock.Anything, mock.Anything).Return(activities.ComputeResult{
 		Statement: tollgate.Statement{Currency: "EUR", Total: "-5.00", CarryOut: "0.00"}, TotalMinor: -500, AutoApproveLimitMinor: 10000,
@@ -51,6 +53,7 @@ func TestNegativeTotalBooksTheMirrorAndPaysNothing(t *testing.T) {
 }
 
 func TestWorkflowCancellationBeforePostingReleases(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{})
 	f.at(time.Minute, func() { f.env.CancelWorkflow() })
 	f.env.ExecuteWorkflow(workflows.SettlementCycle, workflows.CycleInput{ContractID: contract, PeriodEnd: start, InitiatedBy: initiator})
@@ -63,6 +66,7 @@ func TestWorkflowCancellationBeforePostingReleases(t *testing.T) {
 }
 
 func TestSignalsFromTheUIForOperatorActions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.store.failClose = true
 	f.at(10*time.Minute, func() {
@@ -80,6 +84,7 @@ func TestSignalsFromTheUIForOperatorActions(t *testing.T) {
 }
 
 func TestFailedPostingCannotBeCancelled(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.env.OnActivity(workflows.ActivityPostStatement, mock.Anything, mock.Anything).
 		Return(activities.PostResult{}, temporal.NewApplicationError("connection reset after commit?", tollgate.ErrTypeUnavailable)).Times(5)
@@ -98,6 +103,7 @@ func TestFailedPostingCannotBeCancelled(t *testing.T) {
 }
 
 func TestWorkflowCancellationAfterApprovalFinishesTheMoneySteps(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{PendingPolls: 5})
 	f.at(time.Minute, func() { f.mustUpdate(workflows.ActionApprove, approve("bob")) })
 	f.at(time.Minute+300*time.Millisecond, func() {

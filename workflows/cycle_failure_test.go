@@ -18,6 +18,7 @@ import (
 )
 
 func TestTransientPayoutFailureThenSuccess(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{TransientFailures: 3, PendingPolls: 3})
 	res := f.run()
 	require.Equal(t, workflows.StatusCompleted, res.Status)
@@ -29,6 +30,7 @@ func TestTransientPayoutFailureThenSuccess(t *testing.T) {
 }
 
 func TestDefinitivePayoutFailureCompensatesThenRetry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.bank.Decline(f.id, "beneficiary account closed")
 	f.at(time.Hour, func() {
@@ -62,6 +64,7 @@ func TestDefinitivePayoutFailureCompensatesThenRetry(t *testing.T) {
 }
 
 func TestPayoutReturnedThenCancel(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{PendingPolls: 1})
 	f.bank = payouts.NewSimulated(payouts.SimulatedOptions{ReturnedKeys: map[string]string{f.id: "returned by the payee's bank"}})
 	f.acts.Payouts[payouts.SimulatedName] = f.bank
@@ -77,6 +80,7 @@ func TestPayoutReturnedThenCancel(t *testing.T) {
 }
 
 func TestNeedsAttentionThenRetry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.store.failClose = true
 	f.at(10*time.Minute, func() {
@@ -98,6 +102,7 @@ func TestNeedsAttentionThenRetry(t *testing.T) {
 }
 
 func TestMissingRateParksUntilRateAdded(t *testing.T) {
+	t.Parallel()
 	snap := snapshot("800.00")
 	snap.Totals = append(snap.Totals, tollgate.Totals{Currency: "USD", Charges: 1, ChargeSum: dec("200.00"), Count: 1})
 	f := newFixture(t, snap, payouts.SimulatedOptions{})
@@ -117,6 +122,7 @@ func TestMissingRateParksUntilRateAdded(t *testing.T) {
 }
 
 func TestSkipFailedCheckForcesManualApproval(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.env.OnActivity(workflows.ActivityCheckAnomalies, mock.Anything, mock.Anything).
 		Return(activities.CheckResult{}, temporal.NewNonRetryableApplicationError("detector crashed", tollgate.ErrTypeInternal, nil))
@@ -137,6 +143,7 @@ func TestSkipFailedCheckForcesManualApproval(t *testing.T) {
 // reversed and the cycle waits in payout_failed, from which a retry (once the
 // adapter is back) posts and pays afresh.
 func TestMissingAdapterCompensatesThenRetry(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.acts.Payouts = payouts.Registry{} // the worker lost its adapter: a configuration fault
 	f.at(10*time.Minute, func() {
@@ -153,6 +160,7 @@ func TestMissingAdapterCompensatesThenRetry(t *testing.T) {
 }
 
 func TestCancelWhileNeedsAttentionBeforePosting(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.store.failClose = true
 	f.at(10*time.Minute, func() { f.mustUpdate(workflows.ActionCancel, act("ops")) })
@@ -162,6 +170,7 @@ func TestCancelWhileNeedsAttentionBeforePosting(t *testing.T) {
 }
 
 func TestFailingWebhookDoesNotFailTheCycle(t *testing.T) {
+	t.Parallel()
 	var got []*http.Request
 	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
 	t.Cleanup(bad.Close)

@@ -14,6 +14,7 @@ import (
 )
 
 func TestCycleID(t *testing.T) {
+	t.Parallel()
 	require.Equal(t, "cycle-c-games-20260301T0000Z", workflows.CycleID("c-games", start))
 	paris := time.FixedZone("CET", 3600)
 	require.Equal(t, workflows.CycleID("c", start), workflows.CycleID("c", start.In(paris)), "the same instant is the same cycle")
@@ -22,6 +23,7 @@ func TestCycleID(t *testing.T) {
 }
 
 func TestHappyPathWithManualApproval(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{PendingPolls: 2})
 	f.at(time.Minute, func() {
 		rec := f.status()
@@ -68,6 +70,7 @@ func TestHappyPathWithManualApproval(t *testing.T) {
 }
 
 func TestAutoApprove(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	res := f.run()
 	require.Equal(t, workflows.StatusCompleted, res.Status)
@@ -77,6 +80,7 @@ func TestAutoApprove(t *testing.T) {
 }
 
 func TestAnomalyForcesManualApproval(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.acts.AnomalyLimits = map[tollgate.Currency]string{"EUR": "50.00"}
 	f.at(time.Minute, func() {
@@ -90,6 +94,7 @@ func TestAnomalyForcesManualApproval(t *testing.T) {
 }
 
 func TestZeroTotalPostsAndPaysNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("0.00"), payouts.SimulatedOptions{})
 	res := f.run()
 	require.Equal(t, workflows.StatusCompleted, res.Status)
@@ -102,6 +107,7 @@ func TestZeroTotalPostsAndPaysNothing(t *testing.T) {
 // An approved cycle is final: a zero-total cycle whose completion parks
 // cannot be cancelled (it would drop its carry), only retried.
 func TestApprovedZeroTotalCannotBeCancelled(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("0.00"), payouts.SimulatedOptions{})
 	f.store.failComplete = 1
 	f.at(10*time.Minute, func() {
@@ -117,6 +123,7 @@ func TestApprovedZeroTotalCannotBeCancelled(t *testing.T) {
 }
 
 func TestTwoApprovers(t *testing.T) {
+	t.Parallel()
 	snap := snapshot("5000.00")
 	snap.Approval.ApprovalsRequired = 2
 	f := newFixture(t, snap, payouts.SimulatedOptions{})
@@ -140,6 +147,7 @@ func TestTwoApprovers(t *testing.T) {
 }
 
 func TestSelfApprovalRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{})
 	f.at(time.Minute, func() {
 		f.refused(workflows.ActionApprove, approve(initiator), "initiated this cycle and cannot also approve it")
@@ -157,6 +165,7 @@ func TestSelfApprovalRefused(t *testing.T) {
 }
 
 func TestDuplicateApproverCountedOnce(t *testing.T) {
+	t.Parallel()
 	snap := snapshot("5000.00")
 	snap.Approval.ApprovalsRequired = 2
 	f := newFixture(t, snap, payouts.SimulatedOptions{})
@@ -177,6 +186,7 @@ func TestDuplicateApproverCountedOnce(t *testing.T) {
 }
 
 func TestRejectReleasesTransactions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{})
 	f.at(time.Minute, func() {
 		f.mustUpdate(workflows.ActionReject, workflows.Decision{Approver: "bob", Comment: "fees look wrong"})
@@ -195,6 +205,7 @@ func TestRejectReleasesTransactions(t *testing.T) {
 }
 
 func TestApprovalTimeoutEscalates(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{})
 	// Reminder after 1h, escalation after 1h+2h; approval at 3.5h.
 	f.at(3*time.Hour+30*time.Minute, func() {
@@ -208,6 +219,7 @@ func TestApprovalTimeoutEscalates(t *testing.T) {
 }
 
 func TestCancelWhileAwaitingApproval(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t, snapshot("5000.00"), payouts.SimulatedOptions{})
 	f.at(time.Minute, func() {
 		f.refused(workflows.ActionRetry, act("ops"), "only a cycle in needs_attention or payout_failed can be retried")

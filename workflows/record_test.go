@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/activities"
+	"github.com/tollgate/tollgate/internal/testwait"
 	"github.com/tollgate/tollgate/payouts"
 	"github.com/tollgate/tollgate/worker"
 	"github.com/tollgate/tollgate/workflows"
@@ -50,7 +52,9 @@ type recording struct {
 
 // TestRecordHistories records the histories that TestReplayRecordedHistories
 // replays. It needs a Temporal server with the Tollgate search attributes
-// registered, such as the one the dev stack starts.
+// registered, such as the one the dev stack starts. It stays serial, like
+// TestRecordScheduledCycle: both rewrite testdata/*.json, and the parallel
+// TestReplayRecordedHistories starts only after every serial test is done.
 func TestRecordHistories(t *testing.T) {
 	if !*record {
 		t.Skip("records histories only with -record")
@@ -124,7 +128,7 @@ func recordScenario(t *testing.T, c client.Client, sc scenario) {
 	if sc.setup != nil {
 		sc.setup(r)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), testwait.Scale(t, 2*time.Minute))
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: r.id, TaskQueue: queue,
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING},
@@ -160,14 +164,8 @@ func (r *recording) status() tollgate.CycleRecord {
 
 // waitFor polls the status query until ok or a deadline.
 func (r *recording) waitFor(what string, ok func(tollgate.CycleRecord) bool) {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		if ok(r.status()) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	r.t.Fatalf("cycle %s: timed out waiting for %s", r.id, what)
+	r.t.Helper()
+	testwait.Until(r.t, time.Minute, fmt.Sprintf("cycle %s: %s", r.id, what), func() bool { return ok(r.status()) })
 }
 
 func (r *recording) waitStatus(s string) {

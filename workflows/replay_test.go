@@ -16,11 +16,13 @@ import (
 // issue different commands for an old history fails here: guard it with
 // workflow.GetVersion (versions.go) and record a new history.
 func TestReplayRecordedHistories(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no recorded histories; record them with: go test ./workflows -run TestRecordHistories -record -temporal host:port")
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(workflows.SettlementCycle, workflow.RegisterOptions{Name: workflows.SettlementCycleWorkflowName})
 			r.RegisterWorkflowWithOptions(workflows.ScheduledCycle, workflow.RegisterOptions{Name: workflows.ScheduledCycleWorkflowName})

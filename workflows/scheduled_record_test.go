@@ -15,6 +15,7 @@ import (
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/tollgate/tollgate/activities"
+	"github.com/tollgate/tollgate/internal/testwait"
 	"github.com/tollgate/tollgate/payouts"
 	"github.com/tollgate/tollgate/worker"
 	"github.com/tollgate/tollgate/workflows"
@@ -41,7 +42,7 @@ func TestRecordScheduledCycle(t *testing.T) {
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), testwait.Scale(t, 2*time.Minute))
 	defer cancel()
 	id := "schedule-record-" + time.Now().UTC().Format("20060102T150405")
 	h, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
@@ -56,7 +57,7 @@ func TestRecordScheduledCycle(t *testing.T) {
 	require.NoError(t, h.Trigger(ctx, client.ScheduleTriggerOptions{}))
 
 	var runID, wfID string
-	require.Eventually(t, func() bool {
+	testwait.Until(t, time.Minute, "the schedule to record the triggered start", func() bool {
 		d, err := h.Describe(ctx)
 		if err != nil || len(d.Info.RecentActions) == 0 {
 			return false
@@ -64,7 +65,7 @@ func TestRecordScheduledCycle(t *testing.T) {
 		a := d.Info.RecentActions[0].StartWorkflowResult
 		wfID, runID = a.WorkflowID, a.FirstExecutionRunID
 		return true
-	}, time.Minute, 100*time.Millisecond)
+	})
 	var res workflows.ScheduledCycleResult
 	require.NoError(t, c.GetWorkflow(ctx, wfID, runID).Get(ctx, &res))
 	require.Contains(t, res.CycleID, "cycle-c-scheduled-")

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate/internal/pgserver"
+	"github.com/tollgate/tollgate/internal/testwait"
 )
 
 // TestDevStackLifecycle runs the real tollgate-dev binary twice on the same
@@ -63,7 +64,7 @@ func TestDevStackLifecycle(t *testing.T) {
 		case key = <-up:
 		case err := <-done:
 			t.Fatalf("run %d: tollgate-dev exited during start-up: %v", run, err)
-		case <-time.After(90 * time.Second):
+		case <-time.After(testwait.Scale(t, 90*time.Second)):
 			_ = cmd.Process.Kill()
 			t.Fatalf("run %d: dev stack did not come up", run)
 		}
@@ -80,9 +81,9 @@ func TestDevStackLifecycle(t *testing.T) {
 		select {
 		case err := <-done:
 			require.NoError(t, err, "run %d: clean exit on Ctrl-C", run)
-		case <-time.After(60 * time.Second):
+		case <-time.After(testwait.Scale(t, 60*time.Second)):
 			_ = cmd.Process.Kill()
-			t.Fatalf("run %d: did not stop within 60s of SIGINT", run)
+			t.Fatalf("run %d: did not stop within %s of SIGINT", run, testwait.Scale(t, 60*time.Second))
 		}
 		require.Error(t, syscall.Kill(pgPid, 0), "run %d: PostgreSQL (pid %d) must be gone", run, pgPid)
 		_, err = os.Stat(filepath.Join(data, "postgres", "postmaster.pid"))

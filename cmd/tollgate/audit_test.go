@@ -13,6 +13,7 @@ import (
 )
 
 func TestAuditVerifyCommand(t *testing.T) {
+	t.Parallel()
 	ctx := t.Context()
 	url := testdb.URL(t)
 	pool, err := pgxpool.New(ctx, url)
@@ -45,6 +46,7 @@ func TestAuditVerifyCommand(t *testing.T) {
 }
 
 func TestSplitAuditCommand(t *testing.T) {
+	t.Parallel()
 	cmd, args, err := splitCommand([]string{"audit", "verify", "-database-url", "x"})
 	require.NoError(t, err)
 	require.Equal(t, "audit verify", cmd)

@@ -20,6 +20,7 @@ import (
 // The production binary talks to an external Temporal cluster; linking the
 // server would bloat it and blur the dev/prod line.
 func TestProductionBinaryDoesNotLinkTemporalServer(t *testing.T) {
+	t.Parallel()
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	require.NoError(t, err)
 	for _, dep := range strings.Split(string(out), "\n") {
@@ -40,6 +41,7 @@ func TestConfigRequiresDatabaseURL(t *testing.T) {
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 func TestSplitCommand(t *testing.T) {
+	t.Parallel()
 	cmd, args, err := splitCommand([]string{"ledger", "verify", "-database-url", "postgres://x"})
 	require.NoError(t, err)
 	require.Equal(t, "ledger verify", cmd)

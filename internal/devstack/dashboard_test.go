@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate/api"
+	"github.com/tollgate/tollgate/internal/testwait"
 	"github.com/tollgate/tollgate/workflows"
 )
 
@@ -94,14 +95,14 @@ func newBrowser(t *testing.T) *browser {
 
 func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, testwait.Scale(b.t, 60*time.Second))
 	defer cancel()
 	require.NoError(b.t, chromedp.Do(ctx, steps...), what)
 }
 
 func (b *browser) text(sel string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, testwait.Scale(b.t, 30*time.Second))
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel), chromedp.NodeVisible))
 	require.NoError(b.t, err, "text of %s", sel)
@@ -110,7 +111,7 @@ func (b *browser) text(sel string) string {
 
 func (b *browser) eval(expr string) string {
 	b.t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, testwait.Scale(b.t, 30*time.Second))
 	defer cancel()
 	s, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
 	require.NoError(b.t, err, expr)
@@ -122,16 +123,10 @@ func (b *browser) eval(expr string) string {
 func (b *browser) waitText(sel, want string) {
 	b.t.Helper()
 	js := fmt.Sprintf(`(() => { const n = document.querySelector(%q); return n ? n.textContent : ""; })()`, sel)
-	deadline := time.Now().Add(60 * time.Second)
-	var got string
-	for time.Now().Before(deadline) {
-		got = b.eval(js)
-		if strings.Contains(got, want) {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b.t.Fatalf("%s: text %q never contained %q", sel, got, want)
+	testwait.For(b.t, 60*time.Second, fmt.Sprintf("the text of %s to contain %q", sel, want), func() (string, bool) {
+		got := b.eval(js)
+		return got, strings.Contains(got, want)
+	})
 }
 
 func (b *browser) screenshot(name string) {
@@ -140,7 +135,7 @@ func (b *browser) screenshot(name string) {
 	if dir == "" {
 		return
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(b.ctx, testwait.Scale(b.t, 30*time.Second))
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	require.NoError(b.t, err)

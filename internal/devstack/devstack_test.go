@@ -21,7 +21,8 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 // startStack boots the real stack in-process: embedded Temporal (in
 // memory), a fresh migrated PostgreSQL database, the worker and the API, all
-// on random ports.
+// on random ports. The tests that call it stay serial: each stack is a whole
+// Temporal server, and two at once would crowd a small machine.
 func startStack(t *testing.T) (*devstack.Stack, string) {
 	t.Helper()
 	key, _, _ := api.GenerateKey()

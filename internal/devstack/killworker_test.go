@@ -20,6 +20,7 @@ import (
 	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/internal/devtemporal"
 	"github.com/tollgate/tollgate/internal/testdb"
+	"github.com/tollgate/tollgate/internal/testwait"
 	"github.com/tollgate/tollgate/payouts"
 	"github.com/tollgate/tollgate/store"
 	"github.com/tollgate/tollgate/workflows"
@@ -106,7 +107,7 @@ func TestWorkerKilledMidPayout(t *testing.T) {
 
 	select {
 	case <-received:
-	case <-time.After(60 * time.Second):
+	case <-time.After(testwait.Scale(t, 60*time.Second)):
 		_ = w1.Process.Kill()
 		t.Fatal("the payout instruction never reached the bank")
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tollgate/tollgate/internal/testwait"
 	"github.com/tollgate/tollgate/workflows"
 )
 
@@ -54,7 +55,7 @@ func TestContractSchedule(t *testing.T) {
 			Status    string    `json:"status"`
 		} `json:"items"`
 	}
-	pollUntil(30*time.Second, func() bool {
+	testwait.Until(t, 30*time.Second, "the tick to start a cycle", func() bool {
 		c.call("GET", "/v1/cycles?contract_id=c-cron", admin, "", 200, &list)
 		return len(list.Items) > 0
 	})
@@ -68,25 +69,10 @@ func TestContractSchedule(t *testing.T) {
 	require.True(t, sched.Paused)
 	// The scheduler applies the update asynchronously; the schedule itself
 	// must report the pause soon after.
-	pollUntil(10*time.Second, func() bool {
+	testwait.Until(t, 10*time.Second, "the schedule to report the pause", func() bool {
 		c.call("GET", "/v1/contracts/c-cron/schedule", admin, "", 200, &sched)
 		return sched.Paused
 	})
 	require.True(t, sched.Paused, "the schedule reports the pause")
 	c.call("PUT", "/v1/contracts/nope/schedule", admin, "", 404, nil)
-}
-
-// pollUntil calls done on the test goroutine until it reports true or the
-// deadline passes; the caller asserts the final state.
-func pollUntil(within time.Duration, done func() bool) {
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(within)
-	for !done() {
-		select {
-		case <-deadline:
-			return
-		case <-tick.C:
-		}
-	}
 }

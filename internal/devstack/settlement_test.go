@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate/api"
+	"github.com/tollgate/tollgate/internal/testwait"
 	"github.com/tollgate/tollgate/workflows"
 )
 
@@ -70,11 +72,12 @@ type cycleDoc struct {
 	Error string `json:"error"`
 }
 
+// waitStatus polls the cycle over the API until its status is one of want.
+// A cycle parked in needs_attention fails the test at once.
 func waitStatus(t *testing.T, c apiClient, key, id string, want ...string) cycleDoc {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
 	var doc cycleDoc
-	for time.Now().Before(deadline) {
+	testwait.For(t, 60*time.Second, fmt.Sprintf("cycle %s to reach %v", id, want), func() (string, bool) {
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, c.base+"/v1/cycles/"+id, nil)
 		req.Header.Set("Authorization", "Bearer "+key)
 		resp, err := http.DefaultClient.Do(req)
@@ -83,18 +86,15 @@ func waitStatus(t *testing.T, c apiClient, key, id string, want ...string) cycle
 		resp.Body.Close()
 		if resp.StatusCode == http.StatusOK {
 			require.NoError(t, json.Unmarshal(b, &doc))
-			for _, w := range want {
-				if doc.Status == w {
-					return doc
-				}
+			if slices.Contains(want, doc.Status) {
+				return doc.Status, true
 			}
 			if doc.Status == workflows.StatusNeedsAttention {
 				t.Fatalf("cycle %s parked in needs_attention: %s", id, doc.Error)
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("cycle %s did not reach %v; last status %q", id, want, doc.Status)
+		return doc.Status, false
+	})
 	return doc
 }
 

@@ -12,6 +12,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 func TestIsolatedMigratedDatabases(t *testing.T) {
+	t.Parallel()
 	a, b := testdb.Pool(t), testdb.Pool(t)
 	_, err := a.Exec(t.Context(), `INSERT INTO pings (id, message, workflow_id) VALUES ('x', 'hi', 'wf')`)
 	require.NoError(t, err)
