@@ -1,9 +1,9 @@
-# Tollgate. `make dev` runs the whole stack; `make test` runs every test.
+# Tollgate. `make dev` runs the whole stack; `make test` runs the lint gates, then every test.
 GO      ?= go
 BIN     := bin
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
-.PHONY: dev build test test-short bench vet fmt clean
+.PHONY: dev build test lint lint-tools bench fmt clean
 
 dev: $(BIN)/tollgate-dev  ## run the all-in-one dev stack (Ctrl-C stops it)
 	./$(BIN)/tollgate-dev
@@ -18,9 +18,35 @@ $(BIN)/tollgate-dev: FORCE
 $(BIN)/testpg: FORCE
 	$(GO) build -o $@ ./internal/cmd/testpg
 
-test: $(BIN)/testpg  ## every test, against a private PostgreSQL started for this run
-	$(GO) vet ./...
+test: lint $(BIN)/testpg  ## the lint gates, then every test, against a private PostgreSQL started for this run
 	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) ./...
+
+# Linters, pinned in the tools module (tools/go.mod) so their dependencies
+# never move the main go.mod. Each is rebuilt only when tools/go.mod or
+# tools/go.sum is newer than the binary.
+GOLANGCI_LINT := $(BIN)/golangci-lint
+WORKFLOWCHECK := $(BIN)/workflowcheck
+
+lint-tools: $(GOLANGCI_LINT) $(WORKFLOWCHECK)
+
+$(GOLANGCI_LINT): tools/go.mod tools/go.sum
+	@echo "== lint: building golangci-lint from tools/go.mod"
+	$(GO) -C tools build -o ../$@ github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+	@touch $@
+
+$(WORKFLOWCHECK): tools/go.mod tools/go.sum
+	@echo "== lint: building workflowcheck from tools/go.mod"
+	$(GO) -C tools build -o ../$@ go.temporal.io/sdk/contrib/tools/workflowcheck
+	@touch $@
+
+lint: lint-tools  ## go.mod/go.sum tidy (main and tools modules), golangci-lint (.golangci.yml), workflowcheck on workflows/
+	@echo "== lint: go mod tidy -diff (main module, tools module)"
+	$(GO) mod tidy -diff
+	$(GO) -C tools mod tidy -diff
+	@echo "== lint: golangci-lint run ./..."
+	./$(GOLANGCI_LINT) run ./...
+	@echo "== lint: workflowcheck ./workflows/..."
+	./$(WORKFLOWCHECK) ./workflows/...
 
 BENCH_N ?= 200000
 

@@ -55,7 +55,7 @@ func contentHash(key, cycleID, description string, reverses int64, postedAt time
 		buf = binary.AppendUvarint(buf, uint64(len(s)))
 		buf = append(buf, s...)
 	}
-	i64 := func(v int64) { buf = binary.BigEndian.AppendUint64(buf, uint64(v)) }
+	i64 := func(v int64) { buf = binary.BigEndian.AppendUint64(buf, uint64(v)) } //nolint:gosec // G115: two's-complement bits on purpose, as the SQL twin hashes them
 	str(contentVersion)
 	str(key)
 	str(cycleID)
@@ -78,8 +78,8 @@ func contentHash(key, cycleID, description string, reverses int64, postedAt time
 func chainLink(prev []byte, seq, entryID int64, content []byte) [32]byte {
 	buf := make([]byte, 0, len(prev)+16+len(content))
 	buf = append(buf, prev...)
-	buf = binary.BigEndian.AppendUint64(buf, uint64(seq))
-	buf = binary.BigEndian.AppendUint64(buf, uint64(entryID))
+	buf = binary.BigEndian.AppendUint64(buf, uint64(seq))     //nolint:gosec // G115: two's-complement bits on purpose, as the SQL twin hashes them
+	buf = binary.BigEndian.AppendUint64(buf, uint64(entryID)) //nolint:gosec // G115: two's-complement bits on purpose, as the SQL twin hashes them
 	buf = append(buf, content...)
 	return sha256.Sum256(buf)
 }

@@ -195,7 +195,7 @@ func (l *Ledger) write(ctx context.Context, todo []*pending, deltas map[int64]in
 			b.Queue(updateBalanceSQL, id, deltas[id], now)
 		}
 		br := tx.SendBatch(ctx, b)
-		defer br.Close()
+		defer br.Close() //nolint:errcheck // error paths only; the success path returns br.Close()'s error below
 		for _, p := range todo {
 			if err := br.QueryRow().Scan(&p.id); err != nil {
 				return err

@@ -99,7 +99,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, k NewAPIKey, audit AuditEvent)
 	return out, nil
 }
 
-const apiKeyCols = `id, name, role, COALESCE(provider_id, ''), created_at, expires_at, revoked_at`
+const apiKeyCols = `id, name, role, COALESCE(provider_id, ''), created_at, expires_at, revoked_at` //nolint:gosec // G101: a column list, not a credential
 
 func scanAPIKey(r pgx.Row) (APIKey, error) {
 	var k APIKey

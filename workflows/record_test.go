@@ -42,12 +42,11 @@ type scenario struct {
 // recording runs one scenario on a real server with the real activities on
 // in-memory fakes, on a task queue of its own.
 type recording struct {
-	t      *testing.T
-	c      client.Client
-	id     string
-	store  *fakeStore
-	bank   *payouts.Simulated
-	cancel context.CancelFunc
+	t     *testing.T
+	c     client.Client
+	id    string
+	store *fakeStore
+	bank  *payouts.Simulated
 }
 
 // TestRecordHistories records the histories that TestReplayRecordedHistories
@@ -131,7 +130,7 @@ func recordScenario(t *testing.T, c client.Client, sc scenario) {
 	ctx, cancel := context.WithTimeout(t.Context(), testwait.Scale(t, 2*time.Minute))
 	defer cancel()
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: r.id, TaskQueue: queue,
-		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING},
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_TERMINATE_IF_RUNNING}, //nolint:staticcheck // SA1019: kept as recorded; switching to the conflict policy changes the recorded start request
 		workflows.SettlementCycleWorkflowName,
 		workflows.CycleInput{ContractID: "c-" + sc.name, PeriodEnd: time.Now().UTC().Truncate(time.Minute), InitiatedBy: initiator})
 	require.NoError(t, err)

@@ -121,21 +121,26 @@ func runFanout(ctx context.Context, args []string) error {
 		return ctx.Err()
 	}
 
+	var prof *os.File
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }() // for the early returns; the normal path closes and checks it below
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return err
 		}
+		prof = f
 	}
 	mctx, mcancel := context.WithDeadline(ctx, tick.Add(*timeout))
 	elapsed, err := waitFanout(mctx, stack, tick, *n)
 	mcancel()
-	if *cpuProfile != "" {
+	if prof != nil {
 		pprof.StopCPUProfile()
+		if cerr := prof.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("writing the CPU profile: %w", cerr)
+		}
 	}
 	if err != nil {
 		return err

@@ -70,11 +70,16 @@ func database(ctx context.Context, fs *flag.FlagSet) (url string, stop func(), e
 		return "", nil, err
 	}
 	if err := srv.EnsureDatabase(ctx, "bench"); err != nil {
-		srv.Stop()
+		_ = srv.Stop() // already failing with err; the temporary cluster is removed next
 		os.RemoveAll(dir)
 		return "", nil, err
 	}
-	return srv.URL("bench"), func() { srv.Stop(); os.RemoveAll(dir) }, nil
+	return srv.URL("bench"), func() {
+		if err := srv.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: stopping PostgreSQL:", err)
+		}
+		os.RemoveAll(dir)
+	}, nil
 }
 
 // machine describes where the benchmark ran.
@@ -105,7 +110,7 @@ func rssMB() float64 {
 	for _, line := range strings.Split(string(b), "\n") {
 		if strings.HasPrefix(line, "VmHWM:") {
 			var kb float64
-			fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb)
+			_, _ = fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmHWM:")), "%f", &kb) // unparsable reads as 0, like a missing line
 			return kb / 1024
 		}
 	}

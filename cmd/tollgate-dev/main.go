@@ -83,13 +83,13 @@ func adminKey(c config) (string, error) {
 		return c.AdminKey, nil
 	}
 	path := filepath.Join(c.DataDir, "admin-key")
-	if b, err := os.ReadFile(path); err == nil {
+	if b, err := os.ReadFile(path); err == nil { //nolint:gosec // G304: the admin key file in the developer's own data dir
 		return strings.TrimSpace(string(b)), nil
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
 	key, _, _ := api.GenerateKey()
-	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil { //nolint:gosec // G301: the postgres user must traverse the dev data dir when run as root
 		return "", err
 	}
 	return key, os.WriteFile(path, []byte(key+"\n"), 0o600)
@@ -111,7 +111,7 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("admin key: %w", err)
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil { //nolint:gosec // G301: the postgres user must traverse the dev data dir when run as root
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))

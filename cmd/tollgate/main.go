@@ -190,7 +190,7 @@ func connect(ctx context.Context, cfg config, logger *slog.Logger) (*pgxpool.Poo
 		Logger: sdklog.NewStructuredLogger(logger)})
 	if err != nil {
 		pool.Close()
-		return nil, nil, fmt.Errorf("Temporal %s: %w", cfg.TemporalAddress, err)
+		return nil, nil, fmt.Errorf("Temporal %s: %w", cfg.TemporalAddress, err) //nolint:staticcheck // ST1005: Temporal is a proper noun
 	}
 	return pool, c, nil
 }

@@ -77,11 +77,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 	} else if err := pgserver.PortFree(opts.FrontendPort); err != nil {
-		return nil, fmt.Errorf("Temporal frontend: %w (set TOLLGATE_TEMPORAL_PORT to use another)", err)
+		return nil, fmt.Errorf("Temporal frontend: %w (set TOLLGATE_TEMPORAL_PORT to use another)", err) //nolint:staticcheck // ST1005: Temporal is a proper noun
 	}
 	if opts.UIPort > 0 {
 		if err := pgserver.PortFree(opts.UIPort); err != nil {
-			return nil, fmt.Errorf("Temporal UI: %w (set TOLLGATE_UI_PORT to use another)", err)
+			return nil, fmt.Errorf("Temporal UI: %w (set TOLLGATE_UI_PORT to use another)", err) //nolint:staticcheck // ST1005: Temporal is a proper noun
 		}
 	}
 	ports := make([]int, 4) // frontend HTTP, history, matching, worker
@@ -159,14 +159,14 @@ func (s *Server) Stop() {
 		s.ui.Stop()
 		<-s.uiDone
 	}
-	s.server.Stop()
+	_ = s.server.Stop() // this Stop has no error to return, and a failed shutdown of a dev or test server changes nothing
 }
 
 func serverConfig(opts Options, ports []int) (*config.Config, error) {
 	sqlConf := &config.SQL{PluginName: sqliteplugin.PluginName}
 	if opts.DatabaseFile == "" {
 		sqlConf.ConnectAttributes = map[string]string{"mode": "memory", "cache": "shared"}
-		sqlConf.DatabaseName = "tollgate-" + strconv.FormatUint(rand.Uint64(), 36)
+		sqlConf.DatabaseName = "tollgate-" + strconv.FormatUint(rand.Uint64(), 36) //nolint:gosec // G404: only keeps in-memory database names apart, not a secret
 	} else {
 		// Keys other than SQLite URI parameters become PRAGMAs. WAL with
 		// synchronous=NORMAL survives a crash of this process (the dev
@@ -174,7 +174,7 @@ func serverConfig(opts Options, ports []int) (*config.Config, error) {
 		sqlConf.ConnectAttributes = map[string]string{"mode": "rwc", "journal_mode": "wal", "synchronous": "1"}
 		sqlConf.DatabaseName = opts.DatabaseFile
 		if _, err := os.Stat(opts.DatabaseFile); errors.Is(err, os.ErrNotExist) {
-			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil {
+			if err := os.MkdirAll(filepath.Dir(opts.DatabaseFile), 0o755); err != nil { //nolint:gosec // G301: the dev stack's data dir, readable like the rest of it
 				return nil, err
 			}
 			if err := sqliteschema.SetupSchema(sqlConf); err != nil {
@@ -295,7 +295,7 @@ func (s *Server) startUI(ctx context.Context) error {
 	url := s.UIURL() + "/"
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
+		resp, err := http.Get(url) //nolint:gosec // G107: polls the local UI address this package started
 		if err == nil {
 			resp.Body.Close()
 			return nil
@@ -306,7 +306,7 @@ func (s *Server) startUI(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("Temporal UI did not come up on %s", url)
+	return fmt.Errorf("Temporal UI did not come up on %s", url) //nolint:staticcheck // ST1005: Temporal is a proper noun
 }
 
 // slogLogger adapts the server's tagged logger to slog.

@@ -49,13 +49,17 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "testpg:", err)
 		return 1
 	}
-	defer srv.Stop()
+	defer func() {
+		if err := srv.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "testpg: stopping PostgreSQL:", err)
+		}
+	}()
 	fmt.Fprintf(os.Stderr, "testpg: PostgreSQL on 127.0.0.1:%d\n", srv.Port())
 	return runCmd(args, []string{"TEST_DATABASE_URL=" + srv.URL("postgres")})
 }
 
 func runCmd(args, env []string) int {
-	cmd := exec.Command(args[0], args[1:]...)
+	cmd := exec.Command(args[0], args[1:]...) //nolint:gosec // G204: running the given command is testpg's job
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	cmd.Env = append(os.Environ(), env...)
 	sigs := make(chan os.Signal, 1)
@@ -81,7 +85,7 @@ func runCmd(args, env []string) int {
 }
 
 func logFile(dir string) *os.File {
-	f, err := os.Create(filepath.Join(dir, "postgres.log"))
+	f, err := os.Create(filepath.Join(dir, "postgres.log")) //nolint:gosec // G304: a file in testpg's own temporary directory
 	if err != nil {
 		return nil
 	}
