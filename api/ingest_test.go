@@ -29,14 +29,20 @@ type ingestFixture struct {
 	pool     *pgxpool.Pool
 }
 
-func newIngestFixture(t *testing.T) *ingestFixture {
+// newIngestFixture serves the API on a fresh database with two parties,
+// a contract and an ingest key; opts adjust the server's dependencies
+// (a Temporal client, say) before it is built.
+func newIngestFixture(t *testing.T, opts ...func(*api.Deps)) *ingestFixture {
 	t.Helper()
 	f := &ingestFixture{now: time.Date(2026, 4, 1, 12, 0, 0, 0, time.UTC)}
 	pool := testdb.Pool(t)
 	f.pool = pool
 	clock := func() time.Time { return f.now }
-	srv := api.New(api.Deps{Pool: pool, Store: store.New(pool, clock), Clock: clock})
-	hs := httptest.NewServer(srv.Handler())
+	deps := api.Deps{Pool: pool, Store: store.New(pool, clock), Clock: clock}
+	for _, o := range opts {
+		o(&deps)
+	}
+	hs := httptest.NewServer(api.New(deps).Handler())
 	t.Cleanup(hs.Close)
 	f.url = hs.URL
 	f.admin, _, _ = api.GenerateKey()

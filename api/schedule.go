@@ -116,6 +116,10 @@ func (s *Server) putSchedule(c echo.Context) error {
 	// The scheduler applies an update asynchronously; answer with the state
 	// that was just requested rather than a possibly older description.
 	v.Paused, v.Note = req.Paused, req.Note
+	// Recorded against the contract, so ?object=contract/<id> lists its
+	// schedule changes with its other changes.
+	s.auditf(c, "contract.schedule_set", "contract", contract.ID, nil,
+		map[string]any{"schedule_id": id, "paused": req.Paused, "note": req.Note})
 	return c.JSON(http.StatusOK, v)
 }
 
@@ -179,5 +183,6 @@ func (s *Server) triggerSchedule(c echo.Context) error {
 	} else if err != nil {
 		return tollgate.Wrap(tollgate.CodeUnavailable, err, "cannot trigger the schedule")
 	}
+	s.auditf(c, "contract.schedule_trigger", "contract", contract.ID, nil, map[string]string{"schedule_id": ScheduleID(contract.ID)})
 	return c.JSON(http.StatusAccepted, map[string]string{"schedule_id": ScheduleID(contract.ID), "status": "triggered"})
 }
