@@ -79,16 +79,20 @@ func DecodeCursor(list CursorList, cursor string, parts int) ([]string, error) {
 	}
 	var fields []string
 	for rest := b[1:]; len(rest) > 0; {
-		n, w := binary.Uvarint(rest)
-		if w <= 0 || n > uint64(len(rest)-w) {
+		n64, w := binary.Uvarint(rest)
+		if w <= 0 || n64 > MaxCursorLen {
 			return nil, refuse("malformed")
 		}
-		f := string(rest[w : w+int(n)])
+		n := int(n64) //nolint:gosec // G115: n64 <= MaxCursorLen, checked above
+		if n > len(rest)-w {
+			return nil, refuse("malformed")
+		}
+		f := string(rest[w : w+n])
 		if !utf8.ValidString(f) || strings.ContainsRune(f, 0) {
 			return nil, refuse("malformed")
 		}
 		fields = append(fields, f)
-		rest = rest[w+int(n):]
+		rest = rest[w+n:]
 	}
 	switch {
 	case len(fields) == 0 || fields[0] != string(list):

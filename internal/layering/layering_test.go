@@ -86,21 +86,6 @@ func show(rel string) string {
 	return module + "/" + rel
 }
 
-// knownViolations are imports that break the rules today and are allowed
-// until the domain move (issue 9) takes them out; each entry is removed by
-// that move, and an entry that no longer occurs fails the test so the list
-// only shrinks.
-var knownViolations = map[violation]string{
-	// removed by the domain move (issue 9): store/party.go and store/cycle.go use activities' types.
-	{from: "store", to: "activities"}: "store/party.go, store/cycle.go",
-	// removed by the domain move (issue 9): store/ingest_test.go (package store_test).
-	{from: "store", to: "activities", test: true}: "store/ingest_test.go",
-	// removed by the domain move (issue 9): api/cycle.go uses activities' types.
-	{from: "api", to: "activities"}: "api/cycle.go",
-	// removed by the domain move (issue 9): api/robustness_test.go (package api_test).
-	{from: "api", to: "activities", test: true}: "api/robustness_test.go",
-}
-
 // check applies rules to pkgs and returns each broken rule as a message
 // naming the package, the import and the rule, in a stable order.
 func check(pkgs []imports, rules []rule) map[violation][]string {
@@ -183,16 +168,7 @@ func TestLayering(t *testing.T) {
 	}
 	slices.SortFunc(keys, func(a, b violation) int { return strings.Compare(a.String(), b.String()) })
 	for _, v := range keys {
-		if where, ok := knownViolations[v]; ok {
-			t.Logf("known violation, allowed until the domain move (issue 9): %s (%s)", v, where)
-			continue
-		}
 		t.Errorf("forbidden import: %s\n\tbreaks: %s", v, strings.Join(found[v], "; "))
-	}
-	for v, where := range knownViolations {
-		if _, ok := found[v]; !ok {
-			t.Errorf("knownViolations lists %s (%s), which no longer occurs: delete the entry", v, where)
-		}
 	}
 }
 
