@@ -29,27 +29,33 @@ type ContractView struct {
 }
 
 // TermsInForce picks the terms in force at a time: among active versions,
-// the one with the latest effective_from not after at (a later version wins
-// a tie); before every effective_from, the earliest active version. Pending
-// and rejected versions never apply. It returns nil when no version is
-// active.
+// the one with the latest effective_from not after at; before every
+// effective_from, the earliest active version. Either way a tie on
+// effective_from goes to the higher version number, whatever the order of
+// versions. Pending and rejected versions never apply. It returns nil when
+// no version is active.
 func TermsInForce(versions []TermsVersion, at time.Time) *TermsVersion {
 	var best *TermsVersion
 	for i := range versions {
 		t := &versions[i]
-		if t.Status != TermsActive {
-			continue
-		}
-		switch {
-		case best == nil:
-			best = t
-		case t.Terms.EffectiveFrom.After(at):
-			if best.Terms.EffectiveFrom.After(at) && t.Terms.EffectiveFrom.Before(best.Terms.EffectiveFrom) {
-				best = t
-			}
-		case best.Terms.EffectiveFrom.After(at) || !t.Terms.EffectiveFrom.Before(best.Terms.EffectiveFrom):
+		if t.Status == TermsActive && (best == nil || t.supersedes(best, at)) {
 			best = t
 		}
 	}
 	return best
+}
+
+// supersedes reports whether t rather than o is in force at at, both active.
+func (t *TermsVersion) supersedes(o *TermsVersion, at time.Time) bool {
+	tFrom, oFrom := t.Terms.EffectiveFrom, o.Terms.EffectiveFrom
+	tIn, oIn := !tFrom.After(at), !oFrom.After(at)
+	switch {
+	case tIn != oIn:
+		return tIn
+	case !tFrom.Equal(oFrom):
+		// In force: the latest start wins; all in the future: the earliest.
+		return tFrom.After(oFrom) == tIn
+	default:
+		return t.Version > o.Version
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate"
@@ -22,6 +23,7 @@ var t0 = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 // fixture is a store with one operator, one provider and an active contract.
 type fixture struct {
 	st       *store.Store
+	pool     *pgxpool.Pool
 	now      time.Time
 	contract tollgate.Contract
 	secret   string
@@ -30,7 +32,8 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{now: t0.Add(30 * 24 * time.Hour)}
-	f.st = store.New(testdb.Pool(t), func() time.Time { return f.now })
+	f.pool = testdb.Pool(t)
+	f.st = store.New(f.pool, func() time.Time { return f.now })
 	ctx := t.Context()
 	_, err := f.st.CreateParty(ctx, tollgate.Party{ID: "op-1", Kind: "operator", Name: "Operator", Currency: "EUR"})
 	require.NoError(t, err)
