@@ -101,7 +101,7 @@ func TestComputeUsesTermsAtPeriodEndAndRatesAtCutoff(t *testing.T) {
 	require.EqualValues(t, 5, stm.Transactions)
 
 	type line struct {
-		typ                  tollgate.LineType
+		typ                 tollgate.LineType
 		amount, basis, rate string
 	}
 	var lines []line
