@@ -103,11 +103,15 @@ func (g gen) tierRate() (*big.Rat, string) {
 // Some fees end in half a minor unit, so an odd number of charges rounds
 // an exact half.
 func (g gen) fee(cur tollgate.Currency) (*big.Rat, string) {
-	if e := exponents[cur]; rapid.IntRange(0, 3).Draw(g.t, "half_fee") == 3 {
+	places := rapid.IntRange(0, 6).Draw(g.t, "fee_decimals")
+	switch rapid.IntRange(0, 3).Draw(g.t, "fee_kind") {
+	case 3:
+		e := exponents[cur]
 		f := big.NewInt(5 + 10*rapid.Int64Range(0, 1000).Draw(g.t, "fee"))
 		return ratMinor(f, e+1), decimalText(f, e+1)
+	case 2:
+		places = 6
 	}
-	places := rapid.IntRange(0, 6).Draw(g.t, "fee_decimals")
 	var f *big.Int
 	if g.large {
 		f = g.digits("fee", 1, 39-places)
@@ -340,9 +344,13 @@ func genInput(t *rapid.T) settlement.Input { return genScenario(t).input() }
 
 // coverage counts what the draws reached.
 type coverage struct {
-	draws, positiveShare, onBound, nearBound, notPositive, large, ties, topup, capped, carryOut, fx int
-	exponent                                                                                        [4]int
-	longest                                                                                         int
+	draws                      int
+	positiveShare, notPositive int
+	onBound, nearBound         int
+	exponent                   [4]int
+	fx, large, ties, fineFees  int
+	topup, capped, carryOut    int
+	longest                    int // characters of the longest terms amount in a large draw
 }
 
 func (c *coverage) add(sc scenario, o outcome) {
@@ -375,6 +383,8 @@ func (c *coverage) add(sc scenario, o outcome) {
 		foreign = foreign || (tot.cur != sc.cur && tot.count > 0)
 	}
 	c.fx += b2i(foreign)
+	fees := new(big.Rat).Mul(sc.fee, new(big.Rat).SetInt64(o.charges))
+	c.fineFees += b2i(!fees.Mul(fees, new(big.Rat).SetInt(pow10(e))).IsInt())
 	if sc.large {
 		for _, s := range []string{decimalText(sc.mg, e), sc.feeText} {
 			c.longest = max(c.longest, len(s))
@@ -398,10 +408,10 @@ func (c *coverage) String() string {
 	pct := func(n int) string { return strconv.Itoa(n*100/max(c.draws, 1)) + "%" }
 	return fmt.Sprintf("%d draws: revenue share > 0 %s; NR_eff on a tier bound %s, on or ±1 minor unit %s; NR_eff <= 0 %s; "+
 		"exponent 0/2/3 %s/%s/%s; FX %s; at the API's limits %s (longest terms amount %d chars); exact halves rounded %s; "+
-		"top-up > 0 %s; cap reduction %s; carry_out < 0 %s",
+		"fees beyond the minor unit %s; top-up > 0 %s; cap reduction %s; carry_out < 0 %s",
 		c.draws, pct(c.positiveShare), pct(c.onBound), pct(c.nearBound), pct(c.notPositive),
 		pct(c.exponent[0]), pct(c.exponent[2]), pct(c.exponent[3]), pct(c.fx), pct(c.large), c.longest, pct(c.ties),
-		pct(c.topup), pct(c.capped), pct(c.carryOut))
+		pct(c.fineFees), pct(c.topup), pct(c.capped), pct(c.carryOut))
 }
 
 func TestModelExponents(t *testing.T) {
@@ -482,6 +492,7 @@ func TestPropertyGeneratorCoverage(t *testing.T) {
 	atLeast("foreign exchange", cov.fx, 30)
 	atLeast("amounts at the API's limits", cov.large, 5)
 	atLeast("exact halves rounded", cov.ties, 5)
+	atLeast("fees beyond the minor unit", cov.fineFees, 15)
 	atLeast("top-up", cov.topup, 5)
 	atLeast("cap reduction", cov.capped, 5)
 	atLeast("negative carry_out", cov.carryOut, 5)
