@@ -4,9 +4,11 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
+	"github.com/stretchr/testify/require"
 
 	"github.com/tollgate/tollgate"
 	"github.com/tollgate/tollgate/settlement"
@@ -311,4 +313,35 @@ func agree(t interface {
 	}
 	check("top-up basis", decimalText(want.earned, e), topup.Basis)
 	check("cap basis", decimalText(want.subtotal, e), capped.Basis)
+}
+
+// The model's table of minor units must agree with the currency table the
+// code reads.
+func TestModelExponents(t *testing.T) {
+	t.Parallel()
+	for _, c := range currencies {
+		require.Equal(t, int32(exponents[c]), c.Exponent(), c)
+	}
+}
+
+// The model on its own, on figures worked by hand, so a mistake in it shows
+// here rather than as a disagreement nobody can place.
+func TestModelRounding(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		x    string
+		e    int
+		want string
+		tie  bool
+	}{
+		{"2.5", 0, "3", true}, {"-2.5", 0, "-3", true}, {"3.5", 0, "4", true}, {"0.125", 2, "0.13", true},
+		{"-0.125", 2, "-0.13", true}, {"1.0005", 3, "1.001", true}, {"0.1249999", 2, "0.12", false},
+		{"-0.004", 2, "0.00", false}, {"7", 3, "7.000", false},
+	} {
+		x, ok := new(big.Rat).SetString(tc.x)
+		require.True(t, ok)
+		got, tie := roundHalfAway(x, tc.e)
+		require.Equal(t, tc.want, decimalText(got, tc.e), tc.x)
+		require.Equal(t, tc.tie, tie, tc.x)
+	}
 }
