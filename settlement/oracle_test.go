@@ -18,9 +18,10 @@ import (
 // second, independent reading of docs/architecture.md §5 and of the
 // refinements in docs/design-notes.md. It works on the generator's own
 // integers and exact rationals (math/big), rounds with its own half away
-// from zero, and formats with its own code: nothing in it calls decimal or a
-// tollgate money helper, so a mistake shared by the code and the model would
-// have to be made twice.
+// from zero, and formats with its own code. The model calls neither decimal
+// nor a tollgate money helper; only input, which hands the scenario to
+// Compute, parses its own strings with decimal as the API would. A mistake
+// shared by the code and the model would have to be made twice.
 
 // exponents is the model's own table of ISO 4217 minor units.
 // TestModelExponents checks that the currency table the code uses agrees.

@@ -58,7 +58,7 @@ func TestPropertyGeneratorCoverage(t *testing.T) {
 	atLeast("NR_eff exactly on a tier bound", cov.onBound, 3)
 	atLeast("NR_eff zero or negative", cov.notPositive, 10)
 	for _, e := range []int{0, 2, 3} {
-		atLeast("exponent "+strconv.Itoa(e), cov.exponent[e], 10)
+		atLeast("exponent "+strconv.Itoa(e), cov.exponent[e], 5)
 	}
 	atLeast("foreign exchange", cov.fx, 30)
 	atLeast("amounts at the API's limits", cov.large, 5)
