@@ -2,6 +2,8 @@ package ledger_test
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"testing"
 	"unicode"
 
@@ -53,50 +55,110 @@ func genEntry(t *rapid.T, key string) ledger.EntryInput {
 	return in
 }
 
+// netByAccount sums legs per account (and so per currency), times sign.
+func netByAccount(legs []ledger.PostingInput, sign int64) map[ledger.AccountKey]int64 {
+	out := map[ledger.AccountKey]int64{}
+	for _, p := range legs {
+		out[p.Account] += sign * p.Amount
+	}
+	return out
+}
+
+func committedLegs(e ledger.Entry) []ledger.PostingInput {
+	legs := make([]ledger.PostingInput, len(e.Postings))
+	for i, p := range e.Postings {
+		legs[i] = ledger.PostingInput{Account: p.Account, Amount: p.Amount}
+	}
+	return legs
+}
+
 // TestPropertyBooksAlwaysBalance runs random programs of posts, batches,
-// retries and reversals against one database. After every program, each
-// balance has moved exactly as a model predicts, each stored balance equals
-// its postings, the trial balance is zero per currency and Verify passes.
+// retries and reversals against one database. Every expectation comes from
+// the inputs the program sent, never from what the ledger returned: a
+// reversal, as returned and as stored, is per account the exact negation of
+// the postings sent for its entry, and moves each balance back by exactly
+// that; posting an entry and reversing it leaves every balance as it was;
+// after every program each balance has moved exactly as the inputs add up
+// to, each stored balance equals its postings, the trial balance is zero
+// per currency and Verify passes.
 func TestPropertyBooksAlwaysBalance(t *testing.T) {
 	t.Parallel()
 	l, pool, _ := newLedger(t)
 	ctx := t.Context()
 	run := 0
-	total := 0
+	total, reversals := 0, 0
 
 	rapid.Check(t, func(rt *rapid.T) {
 		run++
-		before := map[ledger.AccountKey]int64{}
-		for _, k := range propAccounts {
-			if a, err := l.AccountByKey(ctx, k); err == nil {
-				before[k] = a.Balance
+		// balances reads every balance in one query; an account that does
+		// not exist yet has balance 0.
+		balances := func(keys []ledger.AccountKey) map[ledger.AccountKey]int64 {
+			all := map[ledger.AccountKey]int64{}
+			rows, err := pool.Query(ctx, `SELECT party_id, purpose, currency, balance FROM ledger_accounts`)
+			require.NoError(rt, err)
+			for rows.Next() {
+				var k ledger.AccountKey
+				var bal int64
+				require.NoError(rt, rows.Scan(&k.PartyID, &k.Purpose, &k.Currency, &bal))
+				all[k] = bal
 			}
+			require.NoError(rt, rows.Err())
+			out := map[ledger.AccountKey]int64{}
+			for _, k := range keys {
+				out[k] = all[k]
+			}
+			return out
 		}
+		before := balances(propAccounts)
 		model := map[ledger.AccountKey]int64{}
-		apply := func(e ledger.Entry) {
-			for _, p := range e.Postings {
-				model[p.Account] += p.Amount
+		apply := func(legs []ledger.PostingInput, sign int64) {
+			for k, v := range netByAccount(legs, sign) {
+				model[k] += v
 			}
 		}
-		type sent struct {
-			in ledger.EntryInput
-			id int64
+		sent := map[int64]ledger.EntryInput{} // plain entries by ID, as the program sent them
+		reversal := map[int64]int64{}         // an original's ID -> its reversal's ID
+		var plain, all []int64                // IDs; all includes reversals
+		record := func(in ledger.EntryInput, e ledger.Entry) {
+			apply(in.Postings, 1)
+			sent[e.ID] = in
+			plain, all = append(plain, e.ID), append(all, e.ID)
 		}
-		var posted []sent          // plain entries, which a retry must replay
-		var entries []ledger.Entry // everything, reversals included
-		reversed := map[int64]bool{}
+		// reverse reverses a plain entry for the first time and checks the
+		// reversal against the negation of the postings sent for it.
+		reverse := func(id int64) {
+			in := sent[id]
+			want := netByAccount(in.Postings, -1)
+			keys := slices.Collect(maps.Keys(want))
+			was := balances(keys)
+			rev, err := l.Reverse(ctx, id, fmt.Sprintf("rev-%d", id), "property")
+			require.NoError(rt, err)
+			require.Equal(rt, id, rev.ReversesID)
+			require.Equal(rt, want, netByAccount(committedLegs(rev), 1), "reversal of entry %d as returned", id)
+			stored, err := l.GetEntry(ctx, rev.ID)
+			require.NoError(rt, err)
+			require.Equal(rt, id, stored.ReversesID)
+			require.Equal(rt, want, netByAccount(committedLegs(stored), 1), "reversal of entry %d as stored", id)
+			now := balances(keys)
+			for _, k := range keys {
+				require.Equal(rt, was[k]+want[k], now[k], "balance of %v after reversing entry %d", k, id)
+			}
+			apply(in.Postings, -1)
+			reversal[id] = rev.ID
+			all = append(all, rev.ID)
+			reversals++
+		}
 		n := 0
 		key := func() string { n++; return fmt.Sprintf("r%d-%d", run, n) }
 
 		steps := rapid.IntRange(1, 40).Draw(rt, "steps")
 		for range steps {
-			switch op := rapid.IntRange(0, 9).Draw(rt, "op"); {
+			switch op := rapid.IntRange(0, 10).Draw(rt, "op"); {
 			case op < 5:
 				in := genEntry(rt, key())
 				e, err := l.Post(ctx, in)
 				require.NoError(rt, err)
-				apply(e)
-				posted, entries = append(posted, sent{in, e.ID}), append(entries, e)
+				record(in, e)
 			case op < 7:
 				var batch []ledger.EntryInput
 				for range rapid.IntRange(1, 30).Draw(rt, "batch") {
@@ -104,42 +166,47 @@ func TestPropertyBooksAlwaysBalance(t *testing.T) {
 				}
 				out, err := l.PostBatch(ctx, batch)
 				require.NoError(rt, err)
+				require.Len(rt, out, len(batch))
 				for i, e := range out {
-					apply(e)
-					posted, entries = append(posted, sent{batch[i], e.ID}), append(entries, e)
+					record(batch[i], e)
 				}
-			case op == 7 && len(posted) > 0:
-				i := rapid.IntRange(0, len(posted)-1).Draw(rt, "retry")
-				e, err := l.Post(ctx, posted[i].in)
+			case op == 7 && len(plain) > 0:
+				id := rapid.SampledFrom(plain).Draw(rt, "retry")
+				e, err := l.Post(ctx, sent[id])
 				require.NoError(rt, err)
-				require.Equal(rt, posted[i].id, e.ID)
-			case len(entries) > 0:
-				i := rapid.IntRange(0, len(entries)-1).Draw(rt, "reverse")
-				orig := entries[i]
-				rev, err := l.Reverse(ctx, orig.ID, fmt.Sprintf("rev-%d", orig.ID), "property")
+				require.Equal(rt, id, e.ID)
+			case op == 8:
+				// Post and reverse at once: every balance the entry touched
+				// is back where it was.
+				in := genEntry(rt, key())
+				keys := slices.Collect(maps.Keys(netByAccount(in.Postings, 1)))
+				was := balances(keys)
+				e, err := l.Post(ctx, in)
+				require.NoError(rt, err)
+				record(in, e)
+				reverse(e.ID)
+				require.Equal(rt, was, balances(keys), "balances after posting and reversing entry %d", e.ID)
+			case len(all) > 0:
+				id := rapid.SampledFrom(all).Draw(rt, "reverse")
+				_, isPlain := sent[id]
 				switch {
-				case orig.ReversesID != 0:
+				case !isPlain:
+					_, err := l.Reverse(ctx, id, fmt.Sprintf("rev-%d", id), "property")
 					require.Equal(rt, tollgate.CodeInvalid, tollgate.ErrorCode(err))
-				case reversed[orig.ID]:
+				case reversal[id] != 0:
+					rev, err := l.Reverse(ctx, id, fmt.Sprintf("rev-%d", id), "property")
 					require.NoError(rt, err) // same key: the same reversal back
+					require.Equal(rt, reversal[id], rev.ID)
 				default:
-					require.NoError(rt, err)
-					require.Equal(rt, orig.ID, rev.ReversesID)
-					reversed[orig.ID] = true
-					apply(rev)
-					entries = append(entries, rev)
+					reverse(id)
 				}
 			}
 		}
-		total += len(entries)
+		total += len(all)
 
+		after := balances(propAccounts)
 		for _, k := range propAccounts {
-			a, err := l.AccountByKey(ctx, k)
-			if err != nil {
-				require.Zero(rt, model[k], k)
-				continue
-			}
-			require.Equal(rt, before[k]+model[k], a.Balance, k)
+			require.Equal(rt, before[k]+model[k], after[k], k)
 		}
 		var bad int
 		require.NoError(rt, pool.QueryRow(ctx, `SELECT count(*) FROM ledger_accounts a
@@ -158,6 +225,7 @@ WHERE a.balance <> (SELECT coalesce(sum(amount), 0) FROM ledger_postings p WHERE
 		require.NoError(rt, err)
 		require.Nil(rt, r.Break)
 	})
-	t.Logf("posted %d entries and reversals in %d programs", total, run)
+	t.Logf("posted %d entries and reversals (%d reversals checked) in %d programs", total, reversals, run)
 	require.GreaterOrEqual(t, total, 1000)
+	require.GreaterOrEqual(t, reversals, 100)
 }
