@@ -247,9 +247,6 @@ func TestReversalUnacknowledgedOnceIsReplayed(t *testing.T) {
 // the cycle in needs_attention; an operator's retry must replay it.
 func TestReversalRetriedAfterLostAcksReplays(t *testing.T) {
 	t.Parallel()
-	t.Skip("workflow bug (issue 10): compensate builds the reversal reason from c.rec.Error, which step() clears " +
-		"before an operator's retry, so the retry reuses the reversal key with another description and the ledger " +
-		"refuses it as a Conflict; the cycle can never leave needs_attention")
 	f := newFixture(t, snapshot("1000.00"), payouts.SimulatedOptions{})
 	f.bank.Decline(f.id, "beneficiary account closed")
 	f.ledger.loseAcks(f.id+"/reverse/1", 5)

@@ -144,9 +144,18 @@ func (c *cycle) payOut(ctx workflow.Context) outcome {
 // keys) or cancel (release the transactions).
 func (c *cycle) compensate(ctx workflow.Context) outcome {
 	reason := c.rec.Error
+	// The reversal's reason is fixed once, here: a retried reversal must be
+	// byte-identical, or the ledger refuses its reused key as a conflict.
+	// Before this version the reason was rebuilt from the current error on
+	// each attempt, which a parked step clears before an operator's retry.
+	fixed := workflow.GetVersion(ctx, versionFixedReversalReason, workflow.DefaultVersion, 1) == 1
 	var res activities.ReverseResult
 	c.step(ctx, stepCompensate, false, func(ctx workflow.Context) error {
-		req := activities.ReverseRequest{EntryID: c.entryID, IdempotencyKey: c.key("reverse"), Reason: "payout failed: " + c.rec.Error}
+		why := "payout failed: " + c.rec.Error
+		if fixed {
+			why = "payout failed: " + reason
+		}
+		req := activities.ReverseRequest{EntryID: c.entryID, IdempotencyKey: c.key("reverse"), Reason: why}
 		return workflow.ExecuteActivity(withOptions(ctx, defaultOptions), ActivityReversePosting, req).Get(ctx, &res)
 	})
 	c.booked, c.entryID = false, 0

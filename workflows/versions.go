@@ -13,3 +13,10 @@ package workflows
 // cycle parked while completing could be cancelled without completing, and
 // lose its carry.
 const versionApprovedIsFinal = "approved-is-final"
+
+// versionFixedReversalReason: the reversal of a declined payout carries the
+// reason captured when compensation started, on every attempt. Before it,
+// the reason was rebuilt from the cycle's current error, which is cleared
+// when a parked compensation is retried, so a retry of a reversal that had
+// committed reused its key with other content and was refused for good.
+const versionFixedReversalReason = "fixed-reversal-reason"
