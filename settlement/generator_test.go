@@ -64,7 +64,7 @@ func (g gen) amount(label string, cur tollgate.Currency, wholeUnits int64, headr
 // signed draws an amount that is negative a quarter of the time.
 func (g gen) signed(label string, cur tollgate.Currency, wholeUnits int64) *big.Int {
 	n := g.amount(label, cur, wholeUnits, 1)
-	if rapid.Bool().Draw(g.t, label+"_negative") && rapid.Bool().Draw(g.t, label+"_negative") {
+	if rapid.IntRange(0, 3).Draw(g.t, label+"_negative") == 0 {
 		n.Neg(n)
 	}
 	return n
