@@ -5,7 +5,9 @@ package workflows
 // kept in testdata/ and replayed by replay_test.go, so the old branch stays
 // covered for as long as such workflows may be open.
 //
-// Histories recorded before the first change are kept as testdata/v0_*.json.
+// Histories recorded before the first change are kept as testdata/v0_*.json,
+// those recorded before fixed-reversal-reason as testdata/v1_*.json; the
+// unprefixed ones are recorded with every change in this file.
 
 // versionApprovedIsFinal: once a cycle is approved, an operator can no
 // longer cancel it (except from payout_failed, after the reversal), and a
