@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin
 GOTEST_FLAGS ?= -count=1 -timeout 30m
 
-.PHONY: dev build test lint lint-tools bench fmt clean
+.PHONY: dev build test fuzz lint lint-tools bench fmt clean
 
 dev: $(BIN)/tollgate-dev  ## run the all-in-one dev stack (Ctrl-C stops it)
 	./$(BIN)/tollgate-dev
@@ -18,8 +18,31 @@ $(BIN)/tollgate-dev: FORCE
 $(BIN)/testpg: FORCE
 	$(GO) build -o $@ ./internal/cmd/testpg
 
-test: lint $(BIN)/testpg  ## the lint gates, then every test, against a private PostgreSQL started for this run
-	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) ./...
+# The embedded Temporal server runs several times slower under the race
+# detector, so the packages that start it (the dev-stack end-to-end tests)
+# run without it; every other package runs with -race.
+NORACE_PKGS := github.com/tollgate/tollgate/internal/devstack github.com/tollgate/tollgate/cmd/tollgate-dev
+
+test: lint $(BIN)/testpg  ## the lint gates, every test (-race except the dev-stack end-to-end tests) against a private PostgreSQL, then bounded fuzzing
+	@echo "== test: every package but the dev-stack end-to-end tests, with -race"
+	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) -race $$($(GO) list ./... | grep -v -x -F $(NORACE_PKGS:%=-e %))
+	@echo "== test: dev-stack end-to-end tests (embedded Temporal), without -race"
+	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) $(NORACE_PKGS)
+	@$(MAKE) --no-print-directory fuzz
+
+# Every fuzz target in the tree runs for FUZZTIME on top of its seeds (which
+# every plain test run replays). A crasher the fuzzer finds is written to
+# the package's testdata/fuzz/<Target>/ and fails the run; commit it, so it
+# stays a seed.
+FUZZTIME ?= 10s
+
+fuzz:  ## run every fuzz target for FUZZTIME (default 10s)
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+	  for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | sed 's/^func //'); do \
+	    echo "== fuzz: $$target ($$dir) for $(FUZZTIME)"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$dir; \
+	  done; \
+	done
 
 # Linters, pinned in the tools module (tools/go.mod) so their dependencies
 # never move the main go.mod. Each is rebuilt only when tools/go.mod or

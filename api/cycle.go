@@ -171,6 +171,14 @@ func (s *Server) getCycle(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	rec := s.liveRecord(ctx, &row)
+	return c.JSON(http.StatusOK, toView(row, rec))
+}
+
+// liveRecord is the cycle as the workflow itself sees it while it runs (the
+// read model is written a moment later), or the read model's record when
+// the cycle has ended or the workflow does not answer; row.Status follows.
+func (s *Server) liveRecord(ctx context.Context, row *store.CycleRow) tollgate.CycleRecord {
 	rec := row.Record
 	if !isTerminal(row.Status) && s.Temporal != nil {
 		qctx, cancel := context.WithTimeout(ctx, 3*time.Second)
@@ -182,7 +190,7 @@ func (s *Server) getCycle(c echo.Context) error {
 			}
 		}
 	}
-	return c.JSON(http.StatusOK, toView(row, rec))
+	return rec
 }
 
 func (s *Server) listCycles(c echo.Context) error {
@@ -249,6 +257,9 @@ func (s *Server) updateCycle(c echo.Context, name string, arg any) error {
 	if err != nil {
 		return err
 	}
+	// The audit's before-state is the workflow's own status, not the read
+	// model's, which may not have caught up yet.
+	s.liveRecord(ctx, &before)
 	uctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	tc, err := s.temporal()
