@@ -19,14 +19,16 @@ $(BIN)/testpg: FORCE
 	$(GO) build -o $@ ./internal/cmd/testpg
 
 # The embedded Temporal server runs several times slower under the race
-# detector, so the packages that start it (the dev-stack end-to-end tests)
-# run without it; every other package runs with -race.
-NORACE_PKGS := github.com/tollgate/tollgate/internal/devstack github.com/tollgate/tollgate/cmd/tollgate-dev
+# detector (and takes many minutes to build with it), so the packages that
+# link it (the dev-stack end-to-end tests, and internal/devtemporal, whose
+# test checks cron strings against the server's parser) run without it;
+# every other package runs with -race.
+NORACE_PKGS := github.com/tollgate/tollgate/internal/devstack github.com/tollgate/tollgate/cmd/tollgate-dev github.com/tollgate/tollgate/internal/devtemporal
 
 test: lint $(BIN)/testpg  ## the lint gates, every test (-race except the dev-stack end-to-end tests) against a private PostgreSQL, then bounded fuzzing
 	@echo "== test: every package but the dev-stack end-to-end tests, with -race"
 	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) -race $$($(GO) list ./... | grep -v -x -F $(NORACE_PKGS:%=-e %))
-	@echo "== test: dev-stack end-to-end tests (embedded Temporal), without -race"
+	@echo "== test: packages that link the embedded Temporal server, without -race"
 	./$(BIN)/testpg -- $(GO) test $(GOTEST_FLAGS) $(NORACE_PKGS)
 	@$(MAKE) --no-print-directory fuzz
 

@@ -2,11 +2,13 @@ package api_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/tollgate/tollgate/workflows"
 )
@@ -113,4 +115,11 @@ func (h fakeSchedule) Update(context.Context, client.ScheduleUpdateOptions) erro
 func (h fakeSchedule) Trigger(context.Context, client.ScheduleTriggerOptions) error {
 	h.f.record("schedule trigger " + h.id)
 	return nil
+}
+
+// QueryWorkflow answers as a workflow with no worker polling: the API falls
+// back to the read model, as it does in production when a query times out.
+func (f *fakeTemporal) QueryWorkflow(_ context.Context, workflowID, _ string, queryType string, _ ...any) (converter.EncodedValue, error) {
+	f.record("query " + queryType + " " + workflowID)
+	return nil, errors.New("no worker answers queries in api tests")
 }
