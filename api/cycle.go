@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -106,8 +107,32 @@ func startCycleWorkflow(ctx context.Context, tc client.Client, st *store.Store, 
 		ContractID: contractID, PeriodEnd: end, InitiatedBy: by, GracePeriod: contract.GracePeriod.Std(),
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if err != nil && !errors.As(err, &started) {
+	if errors.As(err, &started) {
+		// A closed workflow under this ID (the reuse policy refused a
+		// second run): its own read model row is the truth; never write a
+		// first row for it.
+		return workflows.StatusCollecting, nil
+	} else if err != nil {
 		return "", tollgate.Wrap(tollgate.CodeUnavailable, err, "cannot start the cycle workflow")
+	}
+	// Read your writes: the workflow records its read model row only once
+	// its first task has run, so a GET right after this answer would find
+	// nothing. The API therefore writes the cycle's first row itself, in
+	// this request, with the workflow's own first status (collecting, what
+	// this answer says too). It is written after the start succeeded, so no
+	// row exists for a cycle that never started, and with INSERT … ON
+	// CONFLICT DO NOTHING, so it never replaces a newer row the workflow
+	// already wrote; the workflow's RecordCycle upsert replaces it. (The
+	// alternative, falling back to the status Query in GET when the row is
+	// missing, would still answer 404 until the first workflow task
+	// completes, and would make every list and dashboard miss the cycle.)
+	// When the POST joined a cycle someone else started a moment before,
+	// initiated_by may name this caller until the workflow records its own
+	// row; GET answers from the live workflow while it runs.
+	rec := tollgate.CycleRecord{CycleID: id, ContractID: contractID, PeriodEnd: end, Status: workflows.StatusCollecting,
+		InitiatedBy: by, Approvals: []tollgate.Approval{}, Anomalies: []string{}, LedgerEntry: []int64{}, Timeline: []tollgate.TimelineEvent{}}
+	if err := st.RecordCycleStart(ctx, rec); err != nil {
+		return "", err
 	}
 	return workflows.StatusCollecting, nil
 }
@@ -250,9 +275,53 @@ func (s *Server) actOnCycle(action string) echo.HandlerFunc {
 	}
 }
 
+// idempotencyHeader lets a client retry an action and get the first answer
+// back: its value becomes the Temporal Update ID, which the workflow
+// deduplicates.
+const idempotencyHeader = "Idempotency-Key"
+
+// updateID is the Update ID for the request's Idempotency-Key, or "" (the
+// SDK picks a random one) when there is none. The key is namespaced by the
+// action and the caller's credential, so two actions or two callers using
+// the same key never receive each other's answer; the credential ID is
+// length-prefixed because an OIDC one ("oidc:<subject>") contains colons.
+func updateID(c echo.Context, action string) (string, error) {
+	vals := c.Request().Header.Values(idempotencyHeader)
+	if len(vals) == 0 {
+		return "", nil
+	}
+	if len(vals) > 1 {
+		return "", tollgate.Errorf(tollgate.CodeInvalid, "%s must be sent once", idempotencyHeader)
+	}
+	key := vals[0]
+	if len(key) < 1 || len(key) > 128 {
+		return "", tollgate.Errorf(tollgate.CodeInvalid, "%s must be 1 to 128 characters long, got %d", idempotencyHeader, len(key))
+	}
+	for i := range len(key) {
+		if key[i] < 0x20 || key[i] > 0x7e {
+			return "", tollgate.Errorf(tollgate.CodeInvalid, "%s must be printable ASCII; byte %d is 0x%02x", idempotencyHeader, i, key[i])
+		}
+	}
+	var keyID string
+	if p, ok := PrincipalFrom(c.Request().Context()); ok {
+		keyID = p.KeyID
+	}
+	return "api:" + action + ":" + strconv.Itoa(len(keyID)) + ":" + keyID + ":" + key, nil
+}
+
+// updateCycle sends the action as an Update and audits it. With an
+// Idempotency-Key, a retry is the same Update: Temporal answers it with
+// the first outcome (while the workflow runs; once the cycle has finished
+// it refuses every action, retries included, with 409), and the audit row
+// is written once, for the first answer. Two retries racing each other may
+// both be audited; each row carries the same update_id.
 func (s *Server) updateCycle(c echo.Context, name string, arg any) error {
 	ctx := c.Request().Context()
 	id := c.Param("id")
+	uid, err := updateID(c, name)
+	if err != nil {
+		return err
+	}
 	before, err := s.Store.GetCycle(ctx, id)
 	if err != nil {
 		return err
@@ -267,7 +336,7 @@ func (s *Server) updateCycle(c echo.Context, name string, arg any) error {
 		return err
 	}
 	h, err := tc.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		WorkflowID: id, UpdateID: uid, UpdateName: name, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	var res workflows.ActionResult
 	if err == nil {
@@ -276,7 +345,19 @@ func (s *Server) updateCycle(c echo.Context, name string, arg any) error {
 	if err != nil {
 		return updateError(id, err)
 	}
-	s.auditf(c, "cycle."+name, "cycle", id, map[string]string{"status": before.Status}, map[string]any{"request": arg, "result": res})
+	after := map[string]any{"request": arg, "result": res}
+	if uid == "" {
+		s.auditf(c, "cycle."+name, "cycle", id, map[string]string{"status": before.Status}, after)
+		return c.JSON(http.StatusOK, res)
+	}
+	after["update_id"] = uid
+	// When the lookup fails the action has still taken effect: answer it,
+	// and audit it rather twice than never.
+	if replayed, err := s.Store.AuditHasUpdate(ctx, "cycle."+name, "cycle", id, uid); err == nil && replayed {
+		c.Set(auditedFlag, true) // the first request's row records it
+	} else {
+		s.auditf(c, "cycle."+name, "cycle", id, map[string]string{"status": before.Status}, after)
+	}
 	return c.JSON(http.StatusOK, res)
 }
 

@@ -23,8 +23,9 @@ import (
 type fakeTemporal struct {
 	client.Client
 
-	mu    sync.Mutex
-	calls []string
+	mu        sync.Mutex
+	calls     []string
+	updateIDs []string // the UpdateID of each Update, "" when the API left it to the SDK
 }
 
 func (f *fakeTemporal) record(call string) {
@@ -34,7 +35,7 @@ func (f *fakeTemporal) record(call string) {
 }
 
 // calledPrefix reports whether a call starting with prefix was made. Calls
-// read "start <workflow ID>", "update <name> <workflow ID>",
+// read "start <workflow ID>", "update <name> <workflow ID>", "query <name> <workflow ID>",
 // "schedule create <ID>", "schedule update <ID>" or "schedule trigger <ID>".
 func (f *fakeTemporal) calledPrefix(prefix string) bool {
 	f.mu.Lock()
@@ -49,7 +50,17 @@ func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflow
 
 func (f *fakeTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	f.record("update " + o.UpdateName + " " + o.WorkflowID)
+	f.mu.Lock()
+	f.updateIDs = append(f.updateIDs, o.UpdateID)
+	f.mu.Unlock()
 	return fakeUpdate{}, nil
+}
+
+// QueryWorkflow fails as a query to a workflow whose first task has not
+// run yet fails: the fake runs no workflow code.
+func (f *fakeTemporal) QueryWorkflow(_ context.Context, id, _, name string, _ ...any) (converter.EncodedValue, error) {
+	f.record("query " + name + " " + id)
+	return nil, errors.New("fake: the workflow has not run a task")
 }
 
 func (f *fakeTemporal) ScheduleClient() client.ScheduleClient { return fakeSchedules{f: f} }

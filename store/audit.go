@@ -80,6 +80,19 @@ func jsonOrNil(b json.RawMessage) any {
 	return string(b)
 }
 
+// AuditHasUpdate reports whether an audit row for action on the object
+// already records the Temporal Update updateID (its after.update_id): a
+// replayed Update (a client retry with the same idempotency key) returns
+// the first answer and must not be audited twice. The object index keeps
+// it a lookup among the object's few rows.
+func (s *Store) AuditHasUpdate(ctx context.Context, action, objectType, objectID, updateID string) (bool, error) {
+	var found bool
+	err := s.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM audit_log
+		WHERE object_type = $1 AND object_id = $2 AND action = $3 AND after->>'update_id' = $4)`,
+		objectType, objectID, action, updateID).Scan(&found)
+	return found, dbErr(err)
+}
+
 // AuditFilter narrows an audit listing. From is inclusive, To exclusive.
 type AuditFilter struct {
 	Actor, Action, ObjectType, ObjectID string

@@ -221,6 +221,23 @@ func (s *Store) RecordCycle(ctx context.Context, rec tollgate.CycleRecord) error
 	return dbErr(err)
 }
 
+// RecordCycleStart writes the first read-model row of a cycle the API has
+// just started, so the cycle is readable from the request that started it
+// (before the workflow's first task records it). It never replaces a row:
+// the workflow may already have recorded a newer status, and RecordCycle
+// overwrites this one when the workflow records its own.
+func (s *Store) RecordCycleStart(ctx context.Context, rec tollgate.CycleRecord) error {
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return tollgate.Wrap(tollgate.CodeInvalid, err, "cycle record")
+	}
+	_, err = s.db.Exec(ctx, `INSERT INTO cycles (id, contract_id, period_end, status, initiated_by, record, updated_at)
+		VALUES ($1,$2,$3,$4,$5,$6,now())
+		ON CONFLICT (id) DO NOTHING`,
+		rec.CycleID, rec.ContractID, rec.PeriodEnd, rec.Status, rec.InitiatedBy, raw)
+	return dbErr(err)
+}
+
 // CycleRow is a cycle as the API lists it.
 type CycleRow struct {
 	ID         string                  `json:"id"`
