@@ -50,8 +50,8 @@ type VerifyReport struct {
 	// their currency's exponent, or whose currency is no longer known
 	// (issue 11). They do not break the chain or the trial balance, so OK
 	// does not depend on them; an operator must still act on each.
-	Stale []StaleAccount
-	CheckedAt    time.Time
+	Stale     []StaleAccount
+	CheckedAt time.Time
 }
 
 const verifyPage = 1000
