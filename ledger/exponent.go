@@ -12,7 +12,8 @@ import (
 
 // StaleAccount is an account whose stored minor units may not mean what the
 // current currency table says (issue 11): either it holds postings written
-// before its currency's exponent changed (migrations/00007), or its currency
+// before its currency's exponent changed (migrations/00007) and no operator
+// has acknowledged the change for that currency yet, or its currency
 // is no longer an ISO 4217 code the table knows.
 type StaleAccount struct {
 	AccountID int64
@@ -32,7 +33,7 @@ func staleAccounts(ctx context.Context, tx pgx.Tx) ([]StaleAccount, error) {
 	rows, err := tx.Query(ctx, `
 SELECT a.id, a.party_id, a.purpose, a.currency, a.balance, c.old_exponent, c.new_exponent, c.effective_at, p.n
 FROM ledger_accounts a
-JOIN currency_exponent_changes c ON c.currency = a.currency
+JOIN currency_exponent_changes c ON c.currency = a.currency AND c.acknowledged_at IS NULL
 JOIN LATERAL (SELECT count(*) AS n FROM ledger_postings p
               WHERE p.account_id = a.id AND p.posted_at < c.effective_at) p ON p.n > 0
 ORDER BY a.id`)

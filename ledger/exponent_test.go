@@ -47,4 +47,12 @@ VALUES ('op-3', 'operator_payable', 'HRK', now(), now())`)
 	require.Equal(t, int64(-1500), r.Stale[0].Balance)
 	require.Contains(t, r.Stale[0].Detail, "IQD exponent 0; it is 3 now")
 	require.Contains(t, r.Stale[2].Detail, "HRK is not in the ISO 4217 table")
+
+	// Once an operator has corrected the IQD accounts and acknowledged the
+	// change, verify stops naming them.
+	_, err = pool.Exec(ctx, `UPDATE currency_exponent_changes SET acknowledged_at = now() WHERE currency = 'IQD'`)
+	require.NoError(t, err)
+	r = requireVerified(t, l)
+	require.Len(t, r.Stale, 1)
+	require.Equal(t, "op-3", r.Stale[0].PartyID)
 }

@@ -7,7 +7,7 @@
 --
 -- This table records the change and when it reached this database (the time
 -- of this migration), so `tollgate ledger verify` can list the accounts that
--- hold postings written before it. Ledger rows are immutable, so nothing is
+-- hold postings written before it, until an operator sets acknowledged_at. Ledger rows are immutable, so nothing is
 -- rescaled here; the README's changelog (Money safety, issue 11) says what
 -- operators do about such accounts. Keep in step with cldrExponents in
 -- currency_iso4217.go.
@@ -16,6 +16,9 @@ CREATE TABLE currency_exponent_changes (
     old_exponent smallint NOT NULL CHECK (old_exponent BETWEEN 0 AND 4),
     new_exponent smallint NOT NULL CHECK (new_exponent BETWEEN 0 AND 4),
     effective_at timestamptz NOT NULL DEFAULT now(),
+    -- Set by an operator once the currency's accounts are corrected (README,
+    -- Money safety): verify then stops naming them.
+    acknowledged_at timestamptz,
     CHECK (old_exponent <> new_exponent)
 );
 
