@@ -6,34 +6,32 @@ import (
 	"strings"
 
 	"github.com/shopspring/decimal"
-	"golang.org/x/text/currency"
 )
 
 // Currency is an ISO 4217 alphabetic code such as "EUR".
 type Currency string
 
-// ParseCurrency validates an ISO 4217 code. The x/text table is the single
-// source of truth for which codes exist and how many minor units they carry.
+// ParseCurrency validates an ISO 4217 code. The embedded List One table
+// (currency_iso4217.go) is the single source of truth for which codes exist
+// and how many minor units they carry.
 func ParseCurrency(code string) (Currency, error) {
 	if len(code) != 3 || strings.ToUpper(code) != code {
 		return "", Errorf(CodeInvalid, "currency %q is not a three-letter upper-case ISO 4217 code", code)
 	}
-	u, err := currency.ParseISO(code)
-	if err != nil {
+	if _, ok := iso4217[Currency(code)]; !ok {
 		return "", Errorf(CodeInvalid, "currency %q is not a known ISO 4217 code", code)
 	}
-	return Currency(u.String()), nil
+	return Currency(code), nil
 }
 
 // Exponent is the number of minor-unit digits of the currency (JPY 0, EUR 2,
-// KWD 3). Callers must pass a currency obtained from ParseCurrency.
+// KWD 3, CLF 4). Callers must pass a currency obtained from ParseCurrency.
 func (c Currency) Exponent() int32 {
-	u, err := currency.ParseISO(string(c))
-	if err != nil {
+	e, ok := iso4217[c]
+	if !ok {
 		panic(fmt.Sprintf("tollgate: Exponent of unvalidated currency %q", string(c)))
 	}
-	scale, _ := currency.Standard.Rounding(u)
-	return int32(scale) //nolint:gosec // G115: ISO 4217 minor-unit scales are 0 to 4
+	return e
 }
 
 // ParseAmount reads a decimal string such as "12.34" for the given currency.

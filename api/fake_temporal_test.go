@@ -127,10 +127,3 @@ func (h fakeSchedule) Trigger(context.Context, client.ScheduleTriggerOptions) er
 	h.f.record("schedule trigger " + h.id)
 	return nil
 }
-
-// QueryWorkflow answers as a workflow with no worker polling: the API falls
-// back to the read model, as it does in production when a query times out.
-func (f *fakeTemporal) QueryWorkflow(_ context.Context, workflowID, _ string, queryType string, _ ...any) (converter.EncodedValue, error) {
-	f.record("query " + queryType + " " + workflowID)
-	return nil, errors.New("no worker answers queries in api tests")
-}

@@ -99,7 +99,21 @@ type verifyJSON struct {
 	Head         string             `json:"head,omitempty"`
 	TrialBalance []trialBalanceJSON `json:"trial_balance"`
 	Break        *breakJSON         `json:"break"`
-	CheckedAt    time.Time          `json:"checked_at"`
+	// StaleAccounts hold minor units written before their currency's
+	// exponent changed, or are in a code no longer known (issue 11; see the
+	// README changelog). Absent when there are none.
+	StaleAccounts []staleAccountJSON `json:"stale_accounts,omitempty"`
+	CheckedAt     time.Time          `json:"checked_at"`
+}
+
+type staleAccountJSON struct {
+	AccountID    int64  `json:"account_id"`
+	PartyID      string `json:"party_id"`
+	Purpose      string `json:"purpose"`
+	Currency     string `json:"currency"`
+	BalanceMinor int64  `json:"balance_minor"`
+	Postings     int64  `json:"postings_before_change"`
+	Detail       string `json:"detail"`
 }
 
 // minorString renders minor units of c as a decimal string. A currency the
@@ -145,6 +159,10 @@ func toVerifyJSON(r ledger.VerifyReport) verifyJSON {
 	if b := r.Break; b != nil {
 		out.Break = &breakJSON{Kind: string(b.Kind), Seq: b.Seq, EntryID: b.EntryID, AccountID: b.AccountID,
 			Currency: string(b.Currency), Detail: b.Detail}
+	}
+	for _, a := range r.Stale {
+		out.StaleAccounts = append(out.StaleAccounts, staleAccountJSON{AccountID: a.AccountID, PartyID: a.PartyID,
+			Purpose: string(a.Purpose), Currency: string(a.Currency), BalanceMinor: a.Balance, Postings: a.Postings, Detail: a.Detail})
 	}
 	return out
 }

@@ -46,7 +46,12 @@ type VerifyReport struct {
 	Head         string // hex hash of the last link
 	TrialBalance map[tollgate.Currency]int64
 	Break        *Break // the first break, nil when OK
-	CheckedAt    time.Time
+	// Stale lists accounts whose stored minor units predate a change of
+	// their currency's exponent, or whose currency is no longer known
+	// (issue 11). They do not break the chain or the trial balance, so OK
+	// does not depend on them; an operator must still act on each.
+	Stale     []StaleAccount
+	CheckedAt time.Time
 }
 
 const verifyPage = 1000
@@ -60,7 +65,12 @@ func (l *Ledger) Verify(ctx context.Context) (VerifyReport, error) {
 		if err := verifyChain(ctx, tx, &r); err != nil {
 			return err
 		}
-		return verifyBalances(ctx, tx, &r)
+		if err := verifyBalances(ctx, tx, &r); err != nil {
+			return err
+		}
+		stale, err := staleAccounts(ctx, tx)
+		r.Stale = stale
+		return err
 	})
 	if err != nil {
 		return VerifyReport{}, tollgate.Wrap(tollgate.CodeInternal, err, "verifying the ledger")

@@ -48,7 +48,9 @@ commands:
             recompute the ledger's hash chain, account balances and trial
             balance on one snapshot and print a summary; needs only
             DATABASE_URL. Exit status 0: intact, 3: a break was found
-            (the first one is named), 1: the check could not run.
+            (the first one is named) or accounts hold minor units written
+            before their currency's exponent changed (each is named; see
+            the README changelog, issue 11), 1: the check could not run.
   audit verify
             recompute the audit trail's hash chain and name the first
             tampered row; needs only DATABASE_URL. Exit status as for
@@ -308,15 +310,18 @@ func runLedgerVerify(ctx context.Context, cfg config, out, progress io.Writer) (
 		return false, err
 	}
 	printVerifyReport(out, r, time.Since(start))
-	return r.OK, nil
+	return r.OK && len(r.Stale) == 0, nil
 }
 
 // printVerifyReport writes the human summary of a verify run.
 func printVerifyReport(w io.Writer, r ledger.VerifyReport, took time.Duration) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if r.OK {
+	switch {
+	case r.OK && len(r.Stale) > 0:
+		fmt.Fprintln(tw, "ledger verify: OK, but ACTION NEEDED on accounts written with an old currency exponent")
+	case r.OK:
 		fmt.Fprintln(tw, "ledger verify: OK")
-	} else {
+	default:
 		fmt.Fprintln(tw, "ledger verify: BREAK FOUND")
 	}
 	if b := r.Break; b != nil {
@@ -368,6 +373,14 @@ func printVerifyReport(w io.Writer, r ledger.VerifyReport, took time.Duration) {
 			verdict = "NOT ZERO"
 		}
 		fmt.Fprintf(tw, "%s\t%s %s\t%s\n", label, c, amount, verdict)
+	}
+	for i, a := range r.Stale {
+		label := ""
+		if i == 0 {
+			label = "ACTION NEEDED:"
+		}
+		fmt.Fprintf(tw, "%s\taccount %d (%s %s %s), balance %d minor units as stored\n", label, a.AccountID, a.PartyID, a.Purpose, a.Currency, a.Balance)
+		fmt.Fprintf(tw, "\t%s\n", a.Detail)
 	}
 	fmt.Fprintf(tw, "checked at:\t%s (took %s)\n", r.CheckedAt.UTC().Format(time.RFC3339), took.Round(time.Millisecond))
 	_ = tw.Flush()

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/stretchr/testify/require"
@@ -140,4 +141,35 @@ func TestLedgerVerifyCommandCannotRun(t *testing.T) {
 	_, err := runLedgerVerify(t.Context(), config{DatabaseURL: "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"}, &out, &progress)
 	require.ErrorContains(t, err, "PostgreSQL")
 	require.Empty(t, out.String())
+}
+
+// Postings in a currency whose exponent changed (issue 11), written before
+// the change reached the database, are named and fail the command.
+func TestLedgerVerifyCommandNamesStaleAccounts(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	url := testdb.URL(t)
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+
+	var effective time.Time
+	require.NoError(t, pool.QueryRow(ctx, `SELECT effective_at FROM currency_exponent_changes WHERE currency = 'IQD'`).Scan(&effective))
+	l := ledger.New(pool, ledger.WithClock(func() time.Time { return effective.Add(-time.Hour) }))
+	_, err = l.Post(ctx, ledger.EntryInput{IdempotencyKey: "old-iqd", Description: "test",
+		Postings: []ledger.PostingInput{
+			{Account: ledger.AccountKey{PartyID: "op", Purpose: ledger.PurposeOperatorPayable, Currency: "IQD"}, Amount: -1500},
+			{Account: ledger.AccountKey{PartyID: "prov", Purpose: ledger.PurposeProviderReceivable, Currency: "IQD"}, Amount: 1500},
+		}})
+	require.NoError(t, err)
+
+	var out, progress bytes.Buffer
+	ok, err := runLedgerVerify(ctx, config{DatabaseURL: url}, &out, &progress)
+	require.NoError(t, err)
+	require.False(t, ok, out.String())
+	got := squeeze(out.String())
+	require.Contains(t, got, "ledger verify: OK, but ACTION NEEDED")
+	require.Contains(t, got, "ACTION NEEDED: account")
+	require.Contains(t, got, "(op operator_payable IQD), balance -1500 minor units as stored")
+	require.Contains(t, got, "used IQD exponent 0; it is 3 now, so they read 10^3 times too small")
 }
