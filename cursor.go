@@ -70,6 +70,13 @@ func DecodeCursor(list CursorList, cursor string, parts int) ([]string, error) {
 	if len(cursor) > MaxCursorLen {
 		return nil, refuse("longer than " + strconv.Itoa(MaxCursorLen) + " characters")
 	}
+	// The decoder skips \r and \n; a cursor is exactly what EncodeCursor
+	// wrote, so any byte outside the base64url alphabet is refused first.
+	if strings.IndexFunc(cursor, func(r rune) bool {
+		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
+	}) >= 0 {
+		return nil, refuse("not base64url")
+	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
 	if err != nil || len(b) == 0 {
 		return nil, refuse("not base64url")
