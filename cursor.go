@@ -72,9 +72,7 @@ func DecodeCursor(list CursorList, cursor string, parts int) ([]string, error) {
 	}
 	// The decoder skips \r and \n; a cursor is exactly what EncodeCursor
 	// wrote, so any byte outside the base64url alphabet is refused first.
-	if strings.IndexFunc(cursor, func(r rune) bool {
-		return !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_')
-	}) >= 0 {
+	if strings.IndexFunc(cursor, notBase64URL) >= 0 {
 		return nil, refuse("not base64url")
 	}
 	b, err := base64.RawURLEncoding.Strict().DecodeString(cursor)
@@ -127,4 +125,13 @@ func DecodeCursorID(list CursorList, cursor string) (int64, error) {
 		return 0, Errorf(CodeInvalid, "cursor %q is not one this list returned (not an ID); start again without a cursor", cursor)
 	}
 	return id, nil
+}
+
+// notBase64URL reports a rune outside the unpadded base64url alphabet.
+func notBase64URL(r rune) bool {
+	switch {
+	case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+		return false
+	}
+	return true
 }
