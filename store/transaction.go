@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -10,22 +9,6 @@ import (
 
 	"github.com/tollgate/tollgate"
 )
-
-// Transaction is a stored transaction.
-type Transaction struct {
-	ProviderID string          `json:"provider_id"`
-	ExternalID string          `json:"external_id"`
-	OperatorID string          `json:"operator_id"`
-	ContractID string          `json:"contract_id"`
-	Kind       string          `json:"kind"`
-	Amount     string          `json:"amount"`
-	Currency   string          `json:"currency"`
-	OccurredAt time.Time       `json:"occurred_at"`
-	Metadata   json.RawMessage `json:"metadata,omitempty"`
-	Late       bool            `json:"late"`
-	CycleID    string          `json:"cycle_id,omitempty"`
-	ReceivedAt time.Time       `json:"received_at"`
-}
 
 // TransactionFilter narrows a transaction listing.
 type TransactionFilter struct {
@@ -35,7 +18,7 @@ type TransactionFilter struct {
 }
 
 // ListTransactions pages through transactions by (provider_id, external_id).
-func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Transaction, string, error) {
+func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]tollgate.Transaction, string, error) {
 	limit, err := f.limit()
 	if err != nil {
 		return nil, "", err
@@ -68,8 +51,8 @@ func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Tr
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Transaction, error) {
-		var t Transaction
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (tollgate.Transaction, error) {
+		var t tollgate.Transaction
 		var meta []byte
 		err := r.Scan(&t.ProviderID, &t.ExternalID, &t.OperatorID, &t.ContractID, &t.Kind, &t.Amount, &t.Currency,
 			&t.OccurredAt, &meta, &t.Late, &t.CycleID, &t.ReceivedAt)
@@ -87,7 +70,7 @@ func (s *Store) ListTransactions(ctx context.Context, f TransactionFilter) ([]Tr
 	if err != nil {
 		return nil, "", dbErr(err)
 	}
-	out, next := cutPage(out, limit, tollgate.CursorTransactions, func(t Transaction) []string {
+	out, next := cutPage(out, limit, tollgate.CursorTransactions, func(t tollgate.Transaction) []string {
 		return []string{t.ProviderID, t.ExternalID}
 	})
 	return out, next, nil
